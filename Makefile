@@ -1,0 +1,57 @@
+# Route Finder. Quick start: `make run`, then `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup run test lint format lock clean
+
+help:
+	@echo "make run    set up (environment, database, routes) and serve at http://$(HOST):$(PORT)"
+	@echo "make setup  the same without serving; safe to repeat"
+	@echo "make test   the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)"
+	@echo "make lint   ruff and mypy"
+	@echo "make lock   recompute requirements.lock from pyproject.toml"
+
+$(INSTALLED): requirements.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 on PATH)."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements.lock
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(INSTALLED)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_routes
+
+run: setup
+	@echo
+	@echo "Serving Route Finder at http://$(HOST):$(PORT)/ (admin at /admin/)."
+	@echo "To create an adviser login: $(BIN)/python manage.py createsuperuser"
+	@echo "  (or create a staff user in the admin and add it to the Adviser group)."
+	@echo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy eligibility
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.12 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache

@@ -1,0 +1,287 @@
+"""Turning what people type (applicants' answers, advisers' rule values and conditions) into the
+engine's values, with a message that says what to enter when it cannot be done. Pure: shared
+by the questionnaire, the admin, the catalogue loader and the `assess` command."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from django_countries.data import COUNTRIES
+
+from eligibility.engine import (
+    LIST_OPERATORS,
+    ORDERING_OPERATORS,
+    Clause,
+    Kind,
+    Operator,
+    QuestionRule,
+    YearsBefore,
+)
+
+__all__ = ["AnswerError", "Kind", "parse_answer", "parse_condition", "parse_rule_value"]
+
+# Bounds that keep every stored number sane when an adviser sets none.
+LARGEST: Final = Decimal("1000000000000")
+COUNTRY_CODES: Final = frozenset(COUNTRIES)
+_MONEY_NOISE: Final = re.compile(r"[\s,_€$£¥₩]|NZ|EUR|USD|GBP|NZD|KRW|JPY|CNY", re.IGNORECASE)
+
+
+class AnswerError(ValueError):
+    """Bad input; the message says what to enter instead."""
+
+
+def _your(question: QuestionRule) -> str:
+    return (
+        f"your {question.short_label}"
+        if question.short_label
+        else f"an answer to “{question.label}”"
+    )
+
+
+def _bounds(question: QuestionRule) -> tuple[Decimal, Decimal]:
+    low = question.min_value if question.min_value is not None else -LARGEST
+    high = question.max_value if question.max_value is not None else LARGEST
+    return low, high
+
+
+def _range_text(question: QuestionRule, low: Decimal, high: Decimal) -> str:
+    if question.min_value is not None and question.max_value is not None:
+        return f" from {_plain(low)} to {_plain(high)}"
+    if question.min_value is not None:
+        return f" of at least {_plain(low)}"
+    if question.max_value is not None:
+        return f" of at most {_plain(high)}"
+    return ""
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,}"
+
+
+def _decimal(raw: Any, *, money: bool = False) -> Decimal | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, Decimal)):
+        number = Decimal(raw)
+    elif isinstance(raw, float):
+        number = Decimal(str(raw))
+    elif isinstance(raw, str):
+        text = _MONEY_NOISE.sub("", raw) if money else raw.strip().replace(",", "")
+        if not text or len(text) > 40:
+            return None
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
+
+
+def parse_answer(question: QuestionRule, raw: Any) -> Any:
+    """The engine value for an applicant's answer. None ("I don't know") passes through."""
+    if raw is None:
+        return None
+    low, high = _bounds(question)
+    match question.kind:
+        case Kind.INTEGER:
+            number = _decimal(raw)
+            message = (
+                f"Enter {_your(question)} as a whole number{_range_text(question, low, high)}."
+            )
+            if number is None or number != number.to_integral_value() or not low <= number <= high:
+                raise AnswerError(message)
+            return int(number)
+        case Kind.DECIMAL | Kind.MONEY:
+            money = question.kind is Kind.MONEY
+            number = _decimal(raw, money=money)
+            if money:
+                low = max(low, Decimal(0))
+                what = "an amount, in numbers only, like 52000"
+            else:
+                what = "a number, like 6.5"
+            message = f"Enter {_your(question)} as {what}{_range_text(question, low, high)}."
+            if number is None or not low <= number <= high:
+                raise AnswerError(message)
+            return number.quantize(Decimal("0.01")).normalize() if money else number
+        case Kind.BOOLEAN:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower() if isinstance(raw, (str, int)) else ""
+            if text in {"yes", "true", "1", "y"}:
+                return True
+            if text in {"no", "false", "0", "n"}:
+                return False
+            raise AnswerError(f"Choose yes or no for {_your(question)}.")
+        case Kind.CHOICE | Kind.ORDINAL:
+            values = [v for v, _ in question.choices]
+            if isinstance(raw, str) and raw.strip() in values:
+                return raw.strip()
+            allowed = ", ".join(values)
+            raise AnswerError(f"Choose one of the options for {_your(question)}: {allowed}.")
+        case Kind.COUNTRY:
+            extras = [v for v, _ in question.choices]
+            if isinstance(raw, str):
+                text = raw.strip()
+                if text.lower() in extras:
+                    return text.lower()
+                if text.upper() in COUNTRY_CODES:
+                    return text.upper()
+            also = f", or {' or '.join(extras)}" if extras else ""
+            raise AnswerError(
+                f"Enter {_your(question)} as a two-letter ISO country code, like DE or IN{also}."
+            )
+    raise AnswerError(f"Cannot read an answer to {question.key}.")
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def parse_rule_value(question: QuestionRule, operator: Operator, raw: Any) -> Any:
+    """The JSON value to store for a rule `question operator raw`, checked against the
+    question's kind. Text from the admin ("50700", "top100, top200", "years_before:3") and
+    values from the catalogue file are both accepted."""
+    if operator is Operator.ANSWERED:
+        return None
+    if raw is None or raw == "":
+        raise AnswerError(f"Enter a value for “{question.label}”.")
+    if operator in LIST_OPERATORS:
+        items = [s.strip() for s in raw.split(",")] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            raise AnswerError("Enter one or more values, separated by commas.")
+        return [_to_json(_rule_scalar(question, operator, item)) for item in items]
+    if operator in ORDERING_OPERATORS and question.kind in (
+        Kind.BOOLEAN,
+        Kind.CHOICE,
+        Kind.COUNTRY,
+    ):
+        raise AnswerError(
+            f"{operator.label} compares ordered values; “{question.label}” is a "
+            f"{question.kind.label.lower()} question. Use = , ≠, is one of or is none of."
+        )
+    return _to_json(_rule_scalar(question, operator, raw))
+
+
+def _rule_scalar(question: QuestionRule, operator: Operator, raw: Any) -> Any:
+    if question.kind is Kind.INTEGER:
+        years = _years_before(raw)
+        if years is not None:
+            return {"years_before": years}
+    unbounded = QuestionRule(
+        key=question.key,
+        label=question.label,
+        kind=question.kind,
+        choices=question.choices,
+        short_label=question.short_label,
+    )
+    try:
+        return parse_answer(unbounded, raw)
+    except AnswerError as exc:
+        raise AnswerError(
+            f"“{operator.label} {raw}” does not fit “{question.label}”: "
+            f"{str(exc).replace(_your(question), 'the value')}"
+        ) from exc
+
+
+def _years_before(raw: Any) -> int | None:
+    if isinstance(raw, Mapping) and set(raw) == {"years_before"}:
+        years = raw["years_before"]
+    elif isinstance(raw, str) and raw.strip().startswith("years_before:"):
+        years = raw.strip().removeprefix("years_before:").strip()
+    else:
+        return None
+    try:
+        return int(years)
+    except (TypeError, ValueError):
+        raise AnswerError(
+            "Write years_before:N with a whole number N, e.g. years_before:3."
+        ) from None
+
+
+def engine_value(question: QuestionRule, operator: Operator, stored: Any) -> Any:
+    """A stored (JSON) rule value as the engine compares it."""
+    if operator is Operator.ANSWERED or stored is None:
+        return None
+    if isinstance(stored, list):
+        return tuple(engine_value(question, Operator.EQ, item) for item in stored)
+    if isinstance(stored, Mapping) and "years_before" in stored:
+        return YearsBefore(int(stored["years_before"]))
+    if question.kind in (Kind.MONEY, Kind.DECIMAL) or (
+        question.kind is Kind.INTEGER and isinstance(stored, (int, float))
+    ):
+        return Decimal(str(stored))
+    return stored
+
+
+def parse_condition(
+    raw: Any, known_questions: Mapping[str, QuestionRule] | None
+) -> tuple[Clause, ...]:
+    """A condition is a list of clauses {question, operator, value} that must all hold."""
+    if raw in (None, ""):
+        return ()
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise AnswerError(
+            'Write a list of clauses: [{"question": ..., "operator": ..., "value": ...}]'
+        )
+    clauses = []
+    for item in raw:
+        if not isinstance(item, Mapping) or not {"question", "operator"} <= set(item):
+            raise AnswerError("Each clause needs a question and an operator (and usually a value).")
+        try:
+            operator = Operator(item["operator"])
+        except ValueError:
+            allowed = ", ".join(o.value for o in Operator)
+            raise AnswerError(
+                f"Unknown operator “{item['operator']}”; use one of {allowed}."
+            ) from None
+        key = str(item["question"])
+        value = item.get("value")
+        if known_questions is not None:
+            if key not in known_questions:
+                raise AnswerError(f"No question has the key “{key}”.")
+            question = known_questions[key]
+            value = engine_value(question, operator, parse_rule_value(question, operator, value))
+        clauses.append(Clause(key, operator, value))
+    return tuple(clauses)
+
+
+def question_rule(
+    *,
+    key: str,
+    label: str,
+    kind: str,
+    choices: Any = (),
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    ask_if: Any = (),
+    help_text: str = "",
+    section: str = "",
+    order: int = 0,
+    short_label: str = "",
+) -> QuestionRule:
+    """A QuestionRule from stored fields; "ask only if" is resolved later (rules.py), when all
+    questions are known."""
+    pairs: list[tuple[str, str]] = []
+    for pair in choices or ():
+        if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
+            raise AnswerError('Write choices as [value, label] pairs, e.g. [["b1", "B1"]].')
+        pairs.append((str(pair[0]), str(pair[1])))
+    return QuestionRule(
+        key=key,
+        label=label,
+        kind=Kind(kind),
+        choices=tuple(pairs),
+        min_value=Decimal(min_value) if min_value is not None else None,
+        max_value=Decimal(max_value) if max_value is not None else None,
+        ask_if=parse_condition(ask_if, known_questions=None),
+        help_text=help_text,
+        section=section,
+        order=order,
+        short_label=short_label,
+    )

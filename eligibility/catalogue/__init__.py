@@ -1,0 +1,271 @@
+"""The route catalogue as a readable YAML file with natural keys (question keys, route slugs),
+so advisers can move rules between installations. `export_catalogue` and `import_catalogue`
+round-trip it exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+
+CATALOGUE_PATH = Path(__file__).with_name("routes.yaml")
+
+QUESTION_FIELDS = (
+    "key",
+    "label",
+    "short_label",
+    "help_text",
+    "kind",
+    "choices",
+    "min_value",
+    "max_value",
+    "section",
+    "order",
+    "ask_if",
+)
+ROUTE_FIELDS = (
+    "slug",
+    "country",
+    "name",
+    "official_name",
+    "summary",
+    "official_url",
+    "status",
+    "currency",
+    "points_needed",
+    "points_table_partial",
+    "last_verified_on",
+    "last_verified_by",
+    "review_interval_days",
+)
+REQUIREMENT_FIELDS = (
+    "pathway",
+    "question",
+    "operator",
+    "value",
+    "certainty",
+    "points",
+    "points_group",
+    "effective_from",
+    "effective_until",
+    "met_text",
+    "not_met_text",
+)
+KEY_FACT_FIELDS = ("topic", "text", "unclear")
+OPEN_QUESTION_FIELDS = ("topic", "text", "show_if")
+
+
+class CatalogueError(ValueError):
+    """A catalogue that cannot be loaded; the message names the place and the problem."""
+
+
+@dataclass
+class ImportReport:
+    questions_created: list[str] = field(default_factory=list)
+    questions_skipped: list[str] = field(default_factory=list)
+    routes_created: list[str] = field(default_factory=list)
+    routes_skipped: list[str] = field(default_factory=list)
+    routes_replaced: list[str] = field(default_factory=list)
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _source(row: Requirement | KeyFact | OpenQuestion) -> dict[str, Any]:
+    return {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
+
+
+def export_data() -> dict[str, Any]:
+    """Every question and route (drafts too), in display order."""
+    questions = []
+    for q in Question.objects.order_by("order", "key"):
+        row = {name: getattr(q, name) for name in QUESTION_FIELDS}
+        row["min_value"], row["max_value"] = _number(q.min_value), _number(q.max_value)
+        questions.append(row)
+    routes = []
+    query = Route.objects.order_by("slug").prefetch_related(
+        "key_facts", "open_questions", "requirements__question"
+    )
+    for route in query:
+        row = {name: getattr(route, name) for name in ROUTE_FIELDS}
+        row["country"] = route.country.code
+        row["key_facts"] = [
+            {**{n: getattr(f, n) for n in KEY_FACT_FIELDS}, "source": _source(f)}
+            for f in sorted(
+                route.key_facts.all(),
+                key=lambda f: list(KeyFact.Topic).index(KeyFact.Topic(f.topic)),
+            )
+        ]
+        row["requirements"] = [
+            {
+                **{n: getattr(r, n) for n in REQUIREMENT_FIELDS if n != "question"},
+                "question": r.question.key,
+                "source": _source(r),
+            }
+            for r in sorted(route.requirements.all(), key=lambda r: (r.order, r.pk))
+        ]
+        row["requirements"] = [
+            {n: r[n] for n in (*REQUIREMENT_FIELDS, "source")} for r in row["requirements"]
+        ]
+        row["open_questions"] = [
+            {**{n: getattr(o, n) for n in OPEN_QUESTION_FIELDS}, "source": _source(o)}
+            for o in sorted(route.open_questions.all(), key=lambda o: (o.order, o.pk))
+        ]
+        routes.append(row)
+    return {"questions": questions, "routes": routes}
+
+
+def dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def export_catalogue() -> str:
+    return "# Route Finder catalogue: questions and routes with their sources.\n" + dump(
+        export_data()
+    )
+
+
+def _date(value: Any, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(f"{where}: “{value}” is not a date (YYYY-MM-DD).") from None
+
+
+def _source_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    source = raw.get("source") or {}
+    if not source.get("title") or not source.get("as_of"):
+        raise CatalogueError(
+            f"{where}: every rule, key fact and open question needs a source "
+            "with a title and an as_of date."
+        )
+    return {
+        "source_title": source["title"],
+        "source_url": source.get("url") or "",
+        "source_as_of": _date(source["as_of"], where),
+    }
+
+
+def _check(obj: Any, where: str, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise CatalogueError(f"{where}: {problems}") from None
+
+
+def _save(row: KeyFact | Requirement | OpenQuestion, where: str) -> None:
+    _check(row, where)
+    row.save()
+
+
+def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, Any]:
+    unknown = set(raw) - set(names) - {"source", "key_facts", "requirements", "open_questions"}
+    if unknown:
+        raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
+    return {n: raw[n] for n in names if n in raw}
+
+
+def parse(text: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"The catalogue is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogueError("The catalogue must have `questions:` and `routes:` lists.")
+    return data
+
+
+@transaction.atomic
+def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
+    """Load questions and routes. Existing questions and routes are left as advisers edited
+    them (skipped), unless `replace` is set, which replaces routes of the same slug. Either
+    everything loads or nothing does."""
+    data = parse(text)
+    report = ImportReport()
+    for i, raw in enumerate(data.get("questions") or [], start=1):
+        where = f"question {i} ({raw.get('key', '?')})"
+        fields = _pick(raw, QUESTION_FIELDS, where)
+        if Question.objects.filter(key=fields.get("key")).exists():
+            report.questions_skipped.append(fields["key"])
+            continue
+        question = Question(**fields)
+        _check(question, where)
+        question.save()
+        report.questions_created.append(question.key)
+    questions = {q.key: q for q in Question.objects.all()}
+    for i, raw in enumerate(data.get("routes") or [], start=1):
+        where = f"route {i} ({raw.get('slug', '?')})"
+        fields = _pick(raw, ROUTE_FIELDS, where)
+        existing = Route.objects.filter(slug=fields.get("slug")).first()
+        if existing is not None and not replace:
+            report.routes_skipped.append(existing.slug)
+            continue
+        if existing is not None:
+            existing.delete()
+            report.routes_replaced.append(existing.slug)
+        fields["last_verified_on"] = _date(fields.get("last_verified_on"), where)
+        route = Route(**fields)
+        _check(route, where)
+        route.save()
+        _load_children(route, raw, questions, where)
+        if existing is None:
+            report.routes_created.append(route.slug)
+    return report
+
+
+def _load_children(
+    route: Route, raw: dict[str, Any], questions: dict[str, Question], where: str
+) -> None:
+    for j, fact in enumerate(raw.get("key_facts") or [], start=1):
+        place = f"{where}, key fact {j}"
+        _save(
+            KeyFact(
+                route=route, **_pick(fact, KEY_FACT_FIELDS, place), **_source_fields(fact, place)
+            ),
+            place,
+        )
+    for j, req in enumerate(raw.get("requirements") or [], start=1):
+        place = f"{where}, requirement {j}"
+        fields = _pick(req, REQUIREMENT_FIELDS, place)
+        key = fields.pop("question", None)
+        if key not in questions:
+            raise CatalogueError(f"{place}: no question has the key “{key}”.")
+        for name in ("effective_from", "effective_until"):
+            fields[name] = _date(fields.get(name), place)
+        _save(
+            Requirement(
+                route=route,
+                question=questions[key],
+                order=j,
+                **fields,
+                **_source_fields(req, place),
+            ),
+            place,
+        )
+    for j, item in enumerate(raw.get("open_questions") or [], start=1):
+        place = f"{where}, open question {j}"
+        _save(
+            OpenQuestion(
+                route=route,
+                order=j,
+                **_pick(item, OPEN_QUESTION_FIELDS, place),
+                **_source_fields(item, place),
+            ),
+            place,
+        )

@@ -1,0 +1,76 @@
+"""python manage.py assess ANSWERS.json [--on YYYY-MM-DD] [--format text|json]"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from eligibility import answers, engine, report
+from eligibility.rules import load_rulebook
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--on: “{text}” is not a date; write YYYY-MM-DD.", returncode=2
+        ) from None
+
+
+def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
+    """Answers from JSON: a missing key is unanswered, null is "I don't know"."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{name} is not valid JSON: {exc}.", returncode=2) from None
+    if not isinstance(raw, dict):
+        raise CommandError(
+            f'{name} must hold a JSON object of question keys and answers, like {{"age": 29}}.',
+            returncode=2,
+        )
+    questions = book.questions_by_key
+    parsed = {}
+    for key, value in raw.items():
+        if key not in questions:
+            known = ", ".join(sorted(questions))
+            raise CommandError(f"Unknown question key “{key}”. Known keys: {known}.", returncode=2)
+        try:
+            parsed[key] = answers.parse_answer(questions[key], value)
+        except answers.AnswerError as exc:
+            raise CommandError(f"{key}: {exc}", returncode=2) from None
+    return parsed
+
+
+class Command(BaseCommand):
+    help = "Evaluate every published route for the answers in a JSON file ('-' reads stdin)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("answers", help="JSON file of answers, or - for standard input")
+        parser.add_argument("--on", type=str, help="evaluation date, YYYY-MM-DD (default today)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["answers"]
+        on = _date(options["on"]) if options["on"] else timezone.localdate()
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"Cannot read {name}: {exc.strerror}.", returncode=2) from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{name} is not UTF-8 text.", returncode=2) from None
+        book = load_rulebook()
+        given = read_answers(text, book, "standard input" if name == "-" else name)
+        results = engine.evaluate_routes(book, given, on)
+        if options["format"] == "json":
+            self.stdout.write(
+                json.dumps(report.as_json(results, book, on), indent=2, ensure_ascii=False)
+            )
+        else:
+            self.stdout.write(report.as_text(results, book, on), ending="")

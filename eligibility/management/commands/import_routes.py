@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from eligibility.catalogue import CATALOGUE_PATH, CatalogueError, import_catalogue
+
+
+class Command(BaseCommand):
+    help = (
+        "Load questions and routes from a catalogue file. Routes and questions that already "
+        "exist are skipped, so advisers' edits are kept, unless --replace is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", nargs="?", default=str(CATALOGUE_PATH))
+        parser.add_argument(
+            "--replace", action="store_true", help="replace existing routes that have the same slug"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            text = Path(options["path"]).read_text(encoding="utf-8")
+            result = import_catalogue(text, replace=options["replace"])
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot read {options['path']}: {exc.strerror}.", returncode=2
+            ) from None
+        except CatalogueError as exc:
+            raise CommandError(f"Nothing was loaded. {exc}", returncode=2) from None
+        out = self.stdout
+        out.write(
+            f"Loaded {len(result.routes_created)} route(s) and "
+            f"{len(result.questions_created)} question(s)."
+        )
+        if result.routes_replaced:
+            out.write(
+                f"Replaced {len(result.routes_replaced)} route(s): "
+                f"{', '.join(result.routes_replaced)}."
+            )
+        if result.routes_skipped:
+            out.write(
+                f"Skipped {len(result.routes_skipped)} route(s) that already exist (kept as "
+                f"they are): {', '.join(result.routes_skipped)}."
+            )
+        if result.questions_skipped:
+            out.write(f"Skipped {len(result.questions_skipped)} question(s) that already exist.")
+            if options["verbosity"] > 1:
+                out.write("  " + ", ".join(result.questions_skipped))

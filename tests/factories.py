@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+        django_get_or_create = ("key",)
+        skip_postgeneration_save = True
+
+    key = factory.Sequence(lambda n: f"extra_{n}")
+    label = factory.LazyAttribute(lambda q: f"Question {q.key}?")
+    kind = "integer"
+    section = "Extra"
+    order = factory.Sequence(lambda n: 1000 + n)
+
+
+class RouteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Route
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"route-{n}")
+    country = "DE"
+    name = factory.Sequence(lambda n: f"Route {n}")
+    status = Route.Status.PUBLISHED
+    currency = "EUR"
+    last_verified_on = dt.date(2026, 11, 28)
+    last_verified_by = "Fact sheet"
+
+
+class SourcedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    source_title = "Fact sheet"
+    source_url = "https://example.org/source"
+    source_as_of = dt.date(2026, 11, 28)
+
+
+class RequirementFactory(SourcedFactory):
+    class Meta:
+        model = Requirement
+
+    route = factory.SubFactory(RouteFactory)
+    question = factory.LazyFunction(lambda: Question.objects.get(key="age"))
+    operator = "lte"
+    value = 55
+
+
+class KeyFactFactory(SourcedFactory):
+    class Meta:
+        model = KeyFact
+
+    route = factory.SubFactory(RouteFactory)
+    topic = "fees"
+    text = "€75"
+
+
+class OpenQuestionFactory(SourcedFactory):
+    class Meta:
+        model = OpenQuestion
+
+    route = factory.SubFactory(RouteFactory)
+    topic = "Timing"
+    text = "Is the rule still in force?"
+
+
+def blue_card(**route_fields: object) -> Route:
+    """A small Blue Card: a job offer in Germany, and the 2025 or 2026 salary threshold."""
+    route = RouteFactory(slug="de-blue-card", name="EU Blue Card", **route_fields)
+    RequirementFactory(
+        route=route,
+        question=Question.objects.get(key="job_offer_country"),
+        operator="eq",
+        value="DE",
+        order=1,
+    )
+    salary = Question.objects.get(key="offered_salary")
+    RequirementFactory(
+        route=route,
+        question=salary,
+        operator="gte",
+        value=48300,
+        order=2,
+        effective_from=dt.date(2025, 1, 1),
+        effective_until=dt.date(2025, 12, 31),
+    )
+    RequirementFactory(
+        route=route,
+        question=salary,
+        operator="gte",
+        value=50700,
+        order=3,
+        effective_from=dt.date(2026, 1, 1),
+    )
+    KeyFactFactory(route=route, topic="fees", text="€75 visa, €100 permit")
+    OpenQuestionFactory(route=route, topic="Settlement", text="27 or 21 months?")
+    return route
