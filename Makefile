@@ -52,6 +52,8 @@ format: $(INSTALLED)
 lock:
 	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes \
 		--python-version 3.12 -o requirements.lock
+	$(PYTHON) -m uv pip compile pyproject.toml --extra bench --generate-hashes \
+		--python-version 3.12 -c requirements.lock -o requirements-bench.lock
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache
