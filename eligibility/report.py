@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+from dataclasses import dataclass
 from typing import Any
 
+from django_countries import countries
+
 from eligibility.engine import (
+    FactTopic,
+    KeyFactRule,
+    Kind,
     OpenQuestionResult,
+    Outcome,
     Points,
+    QuestionRule,
+    RequirementResult,
+    RequirementRule,
     RouteResult,
+    RouteRules,
     RuleBook,
+    Source,
     Verdict,
+    describe_rule,
     format_value,
 )
 
@@ -92,3 +107,185 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
 def answer_lines(book: RuleBook, answers: dict[str, Any]) -> list[tuple[str, str]]:
     """(question, answer) pairs in questionnaire order, for summaries."""
     return [(q.label, format_value(q, answers[q.key])) for q in book.questions if q.key in answers]
+
+
+# ---------------------------------------------------------------------------------------------
+# The results page (and the PDF, which renders the same template)
+
+OUTCOME_LABELS = {Outcome.MET: "Met", Outcome.NOT_MET: "Not met", Outcome.UNKNOWN: "Unknown"}
+COMPARED_TOPICS = (
+    FactTopic.FEES,
+    FactTopic.PROCESSING_TIME,
+    FactTopic.PR_PATH,
+    FactTopic.FAMILY,
+    FactTopic.JOB_OFFER,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementRow:
+    """One rule beside the applicant's answer."""
+
+    result: RequirementResult
+    rule_text: str
+    answer_text: str
+    outcome_label: str
+
+    @property
+    def outcome(self) -> str:
+        return self.result.outcome.value
+
+
+@dataclass(frozen=True, slots=True)
+class PointsLineRow:
+    group: str
+    earned: int
+    possible: int
+    items: tuple[RequirementRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSection:
+    """Everything the results page shows about one route."""
+
+    result: RouteResult
+    country_name: str
+    requirements: tuple[RequirementRow, ...]
+    points_lines: tuple[PointsLineRow, ...]
+    key_facts: tuple[KeyFactRule, ...]
+    sources: tuple[Source, ...]
+    review_due_on: dt.date | None
+    overdue: bool
+
+    @property
+    def route(self) -> RouteRules:
+        return self.result.route
+
+    @property
+    def slug(self) -> str:
+        return self.result.route.slug
+
+    @property
+    def verdict(self) -> str:
+        return self.result.verdict.value
+
+    @property
+    def compared_facts(self) -> list[KeyFactRule | None]:
+        """The comparison table's cells, in COMPARED_TOPICS order."""
+        return [self.route.key_fact(topic) for topic in COMPARED_TOPICS]
+
+
+@functools.lru_cache(maxsize=256)
+def _named_countries(question: QuestionRule) -> QuestionRule:
+    """A country question whose choices also name every country, for display: "Germany"
+    rather than "DE". (The engine stays free of django-countries.)"""
+    if question.kind is not Kind.COUNTRY:
+        return question
+    names = tuple((code, str(name)) for code, name in countries)
+    return dataclasses.replace(question, choices=(*question.choices, *names))
+
+
+def display_value(question: QuestionRule, value: Any, currency: str = "") -> str:
+    """An answer as the applicant would say it, with country names."""
+    return format_value(_named_countries(question), value, currency)
+
+
+def display_rule(rule: RequirementRule, currency: str = "") -> str:
+    """A rule in one line, with country names."""
+    return describe_rule(
+        dataclasses.replace(rule, question=_named_countries(rule.question)), currency
+    )
+
+
+def display_answers(book: RuleBook, answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """(question, answer) pairs in questionnaire order, with country names."""
+    return [(q.label, display_value(q, answers[q.key])) for q in book.questions if q.key in answers]
+
+
+def requirement_row(result: RequirementResult, currency: str) -> RequirementRow:
+    question = result.rule.question
+    if not result.answered:
+        answer = "Not answered"
+    else:
+        answer = display_value(question, result.answer, currency)
+    return RequirementRow(
+        result=result,
+        rule_text=display_rule(result.rule, currency),
+        answer_text=answer,
+        outcome_label=OUTCOME_LABELS[result.outcome],
+    )
+
+
+def route_section(result: RouteResult, on: dt.date) -> RouteSection:
+    route = result.route
+    currency = route.currency
+    rows = tuple(requirement_row(r, currency) for r in result.requirements)
+    lines: tuple[PointsLineRow, ...] = ()
+    if result.points is not None:
+        lines = tuple(
+            PointsLineRow(
+                line.group,
+                line.earned,
+                line.possible,
+                tuple(requirement_row(i, currency) for i in line.items),
+            )
+            for line in result.points.lines
+        )
+    found: dict[tuple[str, str, dt.date], Source] = {}
+    for rule in route.requirements:
+        found.setdefault((rule.source.title, rule.source.url, rule.source.as_of), rule.source)
+    for fact in route.key_facts:
+        found.setdefault((fact.source.title, fact.source.url, fact.source.as_of), fact.source)
+    for item in route.open_questions:
+        found.setdefault((item.source.title, item.source.url, item.source.as_of), item.source)
+    return RouteSection(
+        result=result,
+        country_name=str(countries.name(route.country)) or route.country,
+        requirements=rows,
+        points_lines=lines,
+        key_facts=route.key_facts,
+        sources=tuple(sorted(found.values(), key=lambda s: (s.title, s.as_of))),
+        review_due_on=route.review_due_on,
+        overdue=route.is_overdue(on),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictGroup:
+    verdict: Verdict
+    sections: tuple[RouteSection, ...]
+
+    @property
+    def key(self) -> str:
+        return self.verdict.value
+
+
+def group_by_verdict(sections: list[RouteSection]) -> list[VerdictGroup]:
+    """Fits, may fit, does not fit, in that order (empty groups included)."""
+    order = (Verdict.FITS, Verdict.MAY_FIT, Verdict.DOES_NOT_FIT)
+    return [VerdictGroup(v, tuple(s for s in sections if s.result.verdict is v)) for v in order]
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictChange:
+    name: str
+    before: str
+    after: str
+
+
+def verdict_changes(
+    before: dict[str, str], results: tuple[RouteResult, ...]
+) -> list[VerdictChange]:
+    """Routes whose verdict differs from a stored evaluation ({slug: verdict})."""
+    labels = {v.value: v.label for v in Verdict}
+    changes = []
+    for r in results:
+        old = before.get(r.route.slug)
+        if old is not None and old != r.verdict.value:
+            changes.append(VerdictChange(r.route.name, labels.get(old, old), r.verdict.label))
+    gone = set(before) - {r.route.slug for r in results}
+    changes.extend(
+        VerdictChange(slug, labels.get(before[slug], ""), "No longer listed")
+        for slug in sorted(gone)
+    )
+    return changes

@@ -1,6 +1,16 @@
 from django.contrib import admin
 from django.urls import path
 
+from eligibility import views
+
 urlpatterns = [
+    path("", views.start, name="start"),
+    path("start/", views.begin, name="begin"),
+    path("deleted/", views.deleted, name="deleted"),
+    path("a/<slug:token>/", views.resume, name="resume"),
+    path("a/<slug:token>/q/<slug:key>/", views.question, name="question"),
+    path("a/<slug:token>/check/", views.check, name="check"),
+    path("a/<slug:token>/results/", views.results, name="results"),
+    path("a/<slug:token>/delete/", views.delete, name="delete"),
     path("admin/", admin.site.urls),
 ]
