@@ -9,8 +9,10 @@ they contain, rendering a PDF fetches no more than our own CSS and images.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import mimetypes
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,10 +23,14 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils._os import safe_join
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from eligibility import report
+from eligibility.engine import RuleBook, Verdict, evaluate_routes
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +151,41 @@ def render_pdf(html: str, page_size: PageSize = "A4") -> bytes:
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print")
     pdf: bytes = document.write_pdf(stylesheets=[_print_css(fetcher), _page_css(page_size)])
     return pdf
+
+
+# ---------------------------------------------------------------------------------------------
+# The results PDF
+
+RESULTS_TEMPLATE = "results.html"
+
+
+def results_context(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> dict[str, Any]:
+    """The results template's context for print: the same route sections as the results
+    page, with `for_print` set so the template drops links and controls that only work in a
+    browser (and never prints the private link)."""
+    outcome = evaluate_routes(book, answers, on)
+    sections = [report.route_section(r, on) for r in outcome]
+    return {
+        "book": book,
+        "evaluated_on": on,
+        "groups": report.group_by_verdict(sections),
+        "sections": sections,
+        "compared": [s for s in sections if s.verdict != Verdict.DOES_NOT_FIT],
+        "compared_topics": [t.label for t in report.COMPARED_TOPICS],
+        "answer_lines": report.answer_lines(book, dict(answers)),
+        "rules_changed": False,
+        "changes": [],
+        "for_print": True,
+    }
+
+
+def render_results(
+    book: RuleBook, answers: Mapping[str, Any], on: dt.date, page_size: PageSize = "A4"
+) -> bytes:
+    """The results PDF for these answers, evaluated on `on` against `book`."""
+    html = render_to_string(RESULTS_TEMPLATE, results_context(book, answers, on))
+    return render_pdf(html, page_size)
+
+
+def filename(on: dt.date) -> str:
+    return f"route-finder-results-{on.isoformat()}.pdf"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from eligibility import views
+from eligibility import views, views_pdf
 
 urlpatterns = [
     path("", views.start, name="start"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("a/<slug:token>/q/<slug:key>/", views.question, name="question"),
     path("a/<slug:token>/check/", views.check, name="check"),
     path("a/<slug:token>/results/", views.results, name="results"),
+    path("a/<slug:token>/results.pdf", views_pdf.results_pdf, name="results_pdf"),
     path("a/<slug:token>/delete/", views.delete, name="delete"),
     path("admin/", admin.site.urls),
 ]
