@@ -494,7 +494,7 @@ def format_value(question: QuestionRule, value: Any, currency: str = "") -> str:
         case Kind.MONEY if currency:
             return format_money(value, currency)
         case Kind.MONEY | Kind.DECIMAL:
-            return f"{_as_number(value):,}"
+            return f"{_as_number(value):,f}"  # "52,000", never "5.2E+4"
         case _:
             return str(value)
 

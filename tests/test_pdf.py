@@ -3,21 +3,46 @@ that reads only static files, and a download only the token holder can get."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import io
+import json
+import re
 import threading
 import urllib.request
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from eligibility import pdf
+from eligibility.models import Answer, Assessment, Question
+from tests.factories import (
+    KeyFactFactory,
+    OpenQuestionFactory,
+    RequirementFactory,
+    RouteFactory,
+    blue_card,
+)
 
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def without_csrf(page: bytes) -> bytes:
+    """A page without its CSRF token and CSP nonce, which are new in every response."""
+    return re.sub(rb'("X-CSRFToken": |nonce=)"[^"]+"', b"", page)
+
+
+def flat(text: str) -> str:
+    """Text with line wrapping undone, to find sentences that run over lines."""
+    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,3 +214,355 @@ def test_the_fetcher_serves_the_print_stylesheet_by_url_and_by_path():
 def test_data_urls_are_allowed():
     response = pdf.StaticFilesFetcher().fetch("data:text/css,p%7Bcolor:red%7D")
     assert response.read() == b"p{color:red}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Contents
+
+
+def question(key: str) -> Question:
+    return Question.objects.get(key=key)
+
+
+def k_visa():
+    """May fit: the degree is met, the age rule is unclear, and advisers flag an open point."""
+    route = RouteFactory(slug="cn-k-visa", name="K字签证 (K visa)", country="CN", currency="CNY")
+    RequirementFactory(
+        route=route, question=question("education_level"), operator="gte", value="bachelor"
+    )
+    RequirementFactory(
+        route=route,
+        question=question("age"),
+        operator="lte",
+        value=45,
+        certainty="unclear",
+        met_text="Young talent: no published age limit",
+    )
+    KeyFactFactory(route=route, topic="fees", text="未公布 (not published)", unclear=True)
+    OpenQuestionFactory(route=route, topic="Work", text="Does it allow paid work?")
+    return route
+
+
+def top_tier():
+    """Fits: a Korean job offer is all it asks here."""
+    route = RouteFactory(slug="kr-top-tier", name="탑티어 비자", country="KR", currency="KRW")
+    RequirementFactory(
+        route=route, question=question("job_offer_country"), operator="eq", value="KR"
+    )
+    KeyFactFactory(route=route, topic="processing_time", text="약 4주 (about four weeks)")
+    return route
+
+
+def highly_skilled():
+    """May fit on points: 35 earned, 75 still possible, 70 needed."""
+    route = RouteFactory(
+        slug="jp-hsp",
+        name="高度専門職 (Highly Skilled Professional)",
+        country="JP",
+        currency="JPY",
+        points_needed=70,
+    )
+    for key, operator, value, points, group in (
+        ("education_level", "gte", "master", 20, "Education"),
+        ("age", "lte", 29, 15, "Age"),
+        ("offered_salary", "gte", 8000000, 40, "Salary"),
+    ):
+        RequirementFactory(
+            route=route,
+            question=question(key),
+            operator=operator,
+            value=value,
+            points=points,
+            points_group=group,
+        )
+    return route
+
+
+ANSWERS = {
+    "age": 29,
+    "education_level": "master",
+    "job_offer_country": "KR",
+    "offered_salary": None,
+}
+
+
+@pytest.fixture
+def routes(db):
+    return [
+        k_visa(),
+        top_tier(),
+        highly_skilled(),
+        blue_card(last_verified_on=dt.date(2020, 1, 1)),  # does not fit, and overdue
+    ]
+
+
+@pytest.fixture
+def assessment(routes):
+    assessment = Assessment.objects.create()
+    for key, value in ANSWERS.items():
+        Answer.objects.create(assessment=assessment, question_key=key, value=value)
+    return assessment
+
+
+def download(client, assessment, **headers):
+    return client.get(reverse("results_pdf", args=[assessment.token]), headers=headers)
+
+
+@pytest.fixture
+def text(client, assessment):
+    response = download(client, assessment)
+    assert response.status_code == 200
+    return flat(pdf_text(response.content))
+
+
+def test_the_pdf_names_every_route_with_its_verdict(text):
+    for name, verdict in (
+        ("K字签证 (K visa)", "May fit"),
+        ("탑티어 비자", "Fits"),
+        ("高度専門職 (Highly Skilled Professional)", "May fit"),
+        ("EU Blue Card", "Does not fit"),
+    ):
+        assert f"{name} " in text
+        assert verdict in text
+    assert "1 fits 2 may fit 1 does not fit" in text
+
+
+def test_the_pdf_says_when_and_against_which_rules_it_was_evaluated(text):
+    book_version = text.split("against rules ")[1].split(".")[0]
+    assert len(book_version) == 12
+    today = timezone.localdate()
+    assert f"Evaluated on {today:%-d %B %Y}" in text
+    # The running header repeats the date on every page, and every page is numbered.
+    pages = text.count(f"Evaluated {today:%-d %B %Y}")
+    assert pages >= 2
+    assert f"Page 1 of {pages}" in text
+    assert f"Page {pages} of {pages}" in text
+
+
+def test_the_pdf_lists_the_answers_including_i_dont_know(text):
+    answers = text.split("Your answers")[1]
+    assert "I don't know" in answers
+    assert "Master" in answers
+    assert "29" in answers
+
+
+def test_routes_that_fit_or_may_fit_show_requirements_points_gaps_and_open_questions(text):
+    # Requirements, with the applicant's value and the outcome.
+    assert "Highest qualification ≥ Bachelor" in text
+    assert "Young talent: no published age limit" in text
+    assert "Unknown" in text and "Met" in text
+    # Points breakdown and the gap hints that go with it.
+    assert "35 points of 70 needed (up to 75 possible" in text
+    assert "Education: 20 points" in text
+    assert "35 points short (35 of 70 needed)." in text
+    assert "would add 40." in text
+    # Open questions: the adviser's and the unanswered or unknown answers that decide a route.
+    assert "Work: Does it allow paid work?" in text
+    assert "the answer decides this route" in text
+    # Key facts, in any script.
+    assert "未公布 (not published)" in text
+    assert "약 4주 (about four weeks)" in text
+
+
+def test_a_route_that_does_not_fit_shows_only_its_reason_and_sources(text):
+    blue_card_part = text.rsplit("EU Blue Card Germany", 1)[1]
+    assert blue_card_part.split()[:3] == ["Does", "not", "fit"]
+    assert "Not met: Job offer" in blue_card_part
+    assert "27 or 21 months?" not in text  # its open question is not the point here
+    assert "€75 visa, €100 permit" not in text
+
+
+def test_sources_carry_the_last_verified_date_and_an_overdue_flag(text):
+    assert "Last verified on 28 November 2026 by Fact sheet." in text
+    assert (
+        "Last verified on 1 January 2020 by Fact sheet. Review overdue since 31 March 2020" in text
+    )
+    assert "Fact sheet, as of 28 November 2026" in text
+
+
+def test_the_pdf_says_it_is_not_legal_advice(text):
+    assert "This is decision support, not legal advice." in text
+    assert "Decision support, not legal advice." in text  # in every page's footer
+
+
+def test_the_pdf_leaves_out_the_private_link_and_the_page_controls(client, assessment):
+    content = download(client, assessment).content
+    text = flat(pdf_text(content))
+    assert assessment.token not in text
+    assert assessment.token.encode() not in content  # nor in a link annotation
+    for control in ("Download PDF", "Answer it", "Change your answers", "Delete my answers"):
+        assert control not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Unicode
+
+
+def fonts_by_text(content: bytes) -> dict[str, set[str]]:
+    """Each embedded font's name and the text drawn with it."""
+    drawn: dict[str, set[str]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if font is not None and text.strip():
+            drawn.setdefault(str(font["/BaseFont"]), set()).add(text.strip())
+
+    for page in PdfReader(io.BytesIO(content)).pages:
+        page.extract_text(visitor_text=visit)
+    return drawn
+
+
+@pytest.mark.parametrize(
+    "script_text", ["K字签证", "탑티어 비자", "高度専門職", "未公布", "약 4주"]
+)
+def test_chinese_korean_and_japanese_text_is_drawn_with_a_cjk_font(client, assessment, script_text):
+    drawn = fonts_by_text(download(client, assessment).content)
+    cjk_fonts = {name for name in drawn if "CJK" in name}
+    assert cjk_fonts, f"no CJK font embedded; fonts: {sorted(drawn)}"
+    cjk_text = " ".join(text for name in cjk_fonts for text in drawn[name])
+    assert all(char in cjk_text for char in script_text.replace(" ", "") if ord(char) > 0x2E80)
+
+
+# ---------------------------------------------------------------------------------------------
+# The download
+
+
+def test_the_download_is_an_attachment_named_with_the_date(client, assessment):
+    response = download(client, assessment)
+    assert response["Content-Type"] == "application/pdf"
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="route-finder-results-{today}.pdf"'
+    )
+    assert response["Cache-Control"] == "private, no-store"
+    assert "Accept-Language" in response["Vary"]
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_paper_follows_the_browsers_language(client, assessment):
+    letter = download(client, assessment, accept_language="en-US,en;q=0.9")
+    a4 = download(client, assessment, accept_language="en-GB,en;q=0.9")
+    assert round(page_width_points(letter.content)) == 612
+    assert round(page_width_points(a4.content)) == 595
+
+
+def test_only_the_token_holder_gets_the_pdf(client, assessment):
+    wrong = client.get(reverse("results_pdf", args=["x" * 43]))
+    token = assessment.token
+    assessment.delete()
+    deleted = client.get(reverse("results_pdf", args=[token]))
+    assert wrong.status_code == deleted.status_code == 404
+    assert without_csrf(wrong.content) == without_csrf(deleted.content)
+
+
+def test_the_results_page_links_to_the_pdf_with_a_plain_link(client, assessment):
+    page = client.get(reverse("results", args=[assessment.token])).content.decode()
+    url = reverse("results_pdf", args=[assessment.token])
+    # A plain link (works without JavaScript) that htmx must not boost into a swap.
+    assert f'<a href="{url}" download hx-boost="false">Download PDF</a>' in page
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 13])
+def test_the_pdf_takes_the_same_queries_whatever_the_number_of_routes(
+    db, client, django_assert_num_queries, count
+):
+    for _ in range(count):
+        route = RouteFactory()
+        RequirementFactory.create_batch(2, route=route)
+        KeyFactFactory(route=route)
+        OpenQuestionFactory(route=route)
+    assessment = Assessment.objects.create()
+    Answer.objects.create(assessment=assessment, question_key="age", value=30)
+    # The assessment, the rules (5) and the answers.
+    with django_assert_num_queries(7):
+        assert download(client, assessment).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Adviser-entered text
+
+
+def test_links_and_markup_that_advisers_enter_are_never_fetched(db, http_server):
+    route = RouteFactory(
+        name="Route with links",
+        official_url=f"{http_server.url}/official",
+        summary=f'<link rel="stylesheet" href="{http_server.url}/summary.css">'
+        '<img src="file:///etc/passwd">',
+    )
+    RequirementFactory(route=route, source_url=f"{http_server.url}/source")
+    OpenQuestionFactory(route=route, source_url="file:///etc/passwd")
+    content = pdf.render_results(load_book(), {"age": 30}, dt.date(2026, 11, 28))
+    assert http_server.requests == []
+    text = flat(pdf_text(content))
+    assert "Route with links" in text
+    assert '<link rel="stylesheet"' in text  # shown as text, not obeyed
+    assert PdfReader(io.BytesIO(content)).attachments == {}
+
+
+def load_book():
+    from eligibility.rules import load_rulebook
+
+    return load_rulebook()
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+@pytest.fixture
+def answers_file(tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({**ANSWERS, "offered_salary": 52000}))
+    return path
+
+
+def test_assess_writes_the_same_pdf_to_a_file(routes, answers_file, tmp_path):
+    output = tmp_path / "results.pdf"
+    out = io.StringIO()
+    call_command(
+        "assess",
+        str(answers_file),
+        "--on",
+        "2026-06-01",
+        "--format",
+        "pdf",
+        "--output",
+        str(output),
+        stdout=out,
+    )
+    assert out.getvalue().strip() == f"Wrote {output}."
+    text = flat(pdf_text(output.read_bytes()))
+    assert "Evaluated on 1 June 2026" in text
+    assert "탑티어 비자" in text and "EU Blue Card" in text
+    assert "52,000" in text and "5.2E+4" not in text
+    assert round(page_width_points(output.read_bytes())) == 595
+
+
+def test_assess_prints_letter_paper_on_request(routes, answers_file, tmp_path):
+    output = tmp_path / "results.pdf"
+    call_command(
+        "assess",
+        str(answers_file),
+        "--format",
+        "pdf",
+        "--output",
+        str(output),
+        "--paper",
+        "letter",
+        stdout=io.StringIO(),
+    )
+    assert round(page_width_points(output.read_bytes())) == 612
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "pdf"], "--format pdf needs --output FILE"),
+        (["--output", "x.pdf"], "--output is for --format pdf"),
+        (["--format", "pdf", "--output", "/no/such/dir/x.pdf"], "Cannot write /no/such/dir/x.pdf"),
+    ],
+)
+def test_assess_pdf_mistakes_get_one_clear_line_and_status_2(routes, answers_file, args, message):
+    with pytest.raises(CommandError, match=message) as caught:
+        call_command("assess", str(answers_file), *args, stdout=io.StringIO())
+    assert caught.value.returncode == 2

@@ -1,4 +1,5 @@
-"""python manage.py assess ANSWERS.json [--on YYYY-MM-DD] [--format text|json]"""
+"""python manage.py assess ANSWERS.json [--on YYYY-MM-DD] [--format text|json]
+python manage.py assess ANSWERS.json --format pdf --output FILE [--paper A4|letter]"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from eligibility import answers, engine, report
+from eligibility import answers, engine, pdf, report
 from eligibility.rules import load_rulebook
 
 
@@ -54,11 +55,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("answers", help="JSON file of answers, or - for standard input")
         parser.add_argument("--on", type=str, help="evaluation date, YYYY-MM-DD (default today)")
-        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument("--format", choices=["text", "json", "pdf"], default="text")
+        parser.add_argument("--output", help="file to write the PDF to (needed with --format pdf)")
+        parser.add_argument("--paper", choices=["A4", "letter"], default="A4", help="PDF paper")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["answers"]
         on = _date(options["on"]) if options["on"] else timezone.localdate()
+        if options["format"] == "pdf" and not options["output"]:
+            raise CommandError(
+                "--format pdf needs --output FILE: a PDF is not written to the terminal.",
+                returncode=2,
+            )
+        if options["format"] != "pdf" and options["output"]:
+            raise CommandError(
+                "--output is for --format pdf; text and JSON go to standard output.",
+                returncode=2,
+            )
         try:
             text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
         except OSError as exc:
@@ -67,6 +80,16 @@ class Command(BaseCommand):
             raise CommandError(f"{name} is not UTF-8 text.", returncode=2) from None
         book = load_rulebook()
         given = read_answers(text, book, "standard input" if name == "-" else name)
+        if options["format"] == "pdf":
+            output = Path(options["output"])
+            try:
+                output.write_bytes(pdf.render_results(book, given, on, options["paper"]))
+            except OSError as exc:
+                raise CommandError(
+                    f"Cannot write {output}: {exc.strerror}.", returncode=2
+                ) from None
+            self.stdout.write(f"Wrote {output}.")
+            return
         results = engine.evaluate_routes(book, given, on)
         if options["format"] == "json":
             self.stdout.write(
