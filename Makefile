@@ -17,6 +17,7 @@ help:
 	@echo "make test   the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   recompute requirements.lock from pyproject.toml"
+	@echo "make bench-pdf  time the 13-route results PDF against WeasyPrint's floor"
 
 $(INSTALLED): requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 on PATH)."; exit 1; }
@@ -57,3 +58,9 @@ lock:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache
+
+# Benchmark, not a test: the results PDF for a profile touching every route vs the smallest
+# WeasyPrint document (results in bench-results/).
+.PHONY: bench-pdf
+bench-pdf: $(INSTALLED)
+	$(BIN)/python bench/pdf_bench.py
