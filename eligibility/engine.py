@@ -321,6 +321,7 @@ class Points:
     needed: int | None
     outcome: Outcome
     lines: tuple[PointsLine, ...]
+    partial: bool = False
 
     @property
     def short_by(self) -> int:
@@ -590,7 +591,7 @@ def _points(items: Sequence[RequirementResult], needed: int | None, partial: boo
         outcome = Outcome.UNKNOWN
     else:
         outcome = Outcome.NOT_MET
-    return Points(earned, possible, needed, outcome, tuple(lines))
+    return Points(earned, possible, needed, outcome, tuple(lines), partial)
 
 
 def _best_pathway(pathways: Sequence[PathwayResult]) -> PathwayResult:
@@ -654,8 +655,11 @@ def evaluate_route(
     }[outcome]
     best = _best_pathway(pathways)
     gaps: list[str] = []
-    if verdict is not Verdict.FITS:
-        gaps = [r.gap for r in best.requirements if r.gap and not r.rule.is_scoring]
+    unmet = [r for r in best.requirements if r.outcome is Outcome.NOT_MET and not r.rule.is_scoring]
+    # Hints say how far the numbers are, which helps only when nothing else rules the
+    # pathway out: a salary gap means little without a job offer in that country.
+    if verdict is not Verdict.FITS and all(r.gap for r in unmet):
+        gaps = [r.gap for r in unmet if r.gap]
         if best.points and best.points.outcome is not Outcome.MET:
             gaps += _points_hints(best.points, route.currency)
     points = next((p.points for p in [best, *pathways] if p.points), None)

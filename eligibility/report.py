@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django_countries import countries
@@ -35,7 +36,12 @@ MARKS = {Verdict.FITS: "✔", Verdict.MAY_FIT: "?", Verdict.DOES_NOT_FIT: "✘"}
 def _points(points: Points | None) -> dict[str, Any] | None:
     if points is None:
         return None
-    return {"earned": points.earned, "possible": points.possible, "needed": points.needed}
+    return {
+        "earned": points.earned,
+        "possible": points.possible,
+        "needed": points.needed,
+        "table_partial": points.partial,
+    }
 
 
 def _open_question(item: OpenQuestionResult) -> dict[str, Any]:
@@ -94,12 +100,18 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
             lines.append(f"  {MARKS[verdict]} {r.route.name} ({r.route.country}) — {r.reason}")
             if r.points is not None:
                 needed = f" of {r.points.needed} needed" if r.points.needed is not None else ""
-                lines.append(
-                    f"      Points: {r.points.earned}{needed} (up to {r.points.possible} possible)"
+                more = (
+                    "the table is only partly published"
+                    if r.points.partial
+                    else f"up to {r.points.possible} possible"
                 )
+                lines.append(f"      Points: {r.points.earned}{needed} ({more})")
             lines.extend(f"      Gap: {gap}" for gap in r.gaps)
             if verdict is not Verdict.DOES_NOT_FIT:
-                lines.extend(f"      Open: {o.text}" for o in r.open_questions)
+                lines.extend(
+                    f"      Open: {o.topic + ': ' if o.topic else ''}{o.text}"
+                    for o in r.open_questions
+                )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -186,7 +198,10 @@ def _named_countries(question: QuestionRule) -> QuestionRule:
 
 
 def display_value(question: QuestionRule, value: Any, currency: str = "") -> str:
-    """An answer as the applicant would say it, with country names."""
+    """An answer as the applicant would say it, with country names, and numbers written out
+    in full ("60,000", never the "6E+4" a normalised Decimal gives)."""
+    if isinstance(value, Decimal) and not currency:
+        return f"{value:,f}"
     return format_value(_named_countries(question), value, currency)
 
 

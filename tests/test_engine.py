@@ -224,6 +224,13 @@ def test_gap_hint_names_the_amount_below_the_threshold_of_that_year():
     assert result.gaps == ("€5,700 below the 2026 threshold of €50,700.",)
 
 
+def test_no_salary_gap_is_hinted_when_the_job_offer_is_elsewhere():
+    card = route(rule("offer", "eq", "JP"), rule("salary", "gte", 3_000_000), currency="JPY")
+    result = evaluate_route(card, {"offer": "DE", "salary": Decimal(48000)}, ON)
+    assert result.verdict is Verdict.DOES_NOT_FIT
+    assert result.gaps == ()
+
+
 def test_gap_hint_for_an_upper_limit_and_for_a_level():
     result = evaluate_route(route(rule("age", "lte", 55)), {"age": 57}, ON)
     assert result.gaps == ("2 above the limit of 55.",)
