@@ -521,11 +521,14 @@ def _gap(rule: RequirementRule, answer: Any, currency: str, on: dt.date) -> str 
         wanted = question.choice_label(target)
         word = "or higher" if rule.operator in (Operator.GT, Operator.GTE) else "or lower"
         return f"Needs {wanted} {word}; you have {question.choice_label(answer)}."
+    if isinstance(rule.value, YearsBefore):
+        word = "or later" if rule.operator in (Operator.GT, Operator.GTE) else "or earlier"
+        return f"Needs {target} {word}; you have {answer}."
     difference = abs(_as_number(target) - _as_number(answer))
     if question.kind is Kind.MONEY:
         amount, limit = format_money(difference, currency), format_money(target, currency)
     else:
-        amount, limit = f"{difference:,}", f"{_as_number(target):,}"
+        amount, limit = f"{difference:,f}", f"{_as_number(target):,f}"
     when = ""
     if rule.effective_from and (rule.effective_from.month, rule.effective_from.day) == (1, 1):
         when = f"{rule.effective_from.year} "

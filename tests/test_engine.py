@@ -224,6 +224,12 @@ def test_gap_hint_names_the_amount_below_the_threshold_of_that_year():
     assert result.gaps == ("€5,700 below the 2026 threshold of €50,700.",)
 
 
+def test_gap_hint_for_a_recent_graduation_names_the_year():
+    recent = route(rule("age", "gte", YearsBefore(5)))  # stands in for a graduation year
+    result = evaluate_route(recent, {"age": 2016}, ON)
+    assert result.gaps == ("Needs 2021 or later; you have 2016.",)
+
+
 def test_no_salary_gap_is_hinted_when_the_job_offer_is_elsewhere():
     card = route(rule("offer", "eq", "JP"), rule("salary", "gte", 3_000_000), currency="JPY")
     result = evaluate_route(card, {"offer": "DE", "salary": Decimal(48000)}, ON)
