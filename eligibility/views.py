@@ -180,26 +180,30 @@ def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
     book = load_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     on = timezone.localdate()
-    skipped = {q.key for q in questionnaire.unasked_questions(book, answers, on)}
     sections: dict[str, list[dict[str, Any]]] = {}
     for q in book.questions:
-        if q.key not in answers and q.key not in skipped:
-            continue
-        sections.setdefault(q.section or "Questions", []).append(
-            {
-                "question": q,
-                "answered": q.key in answers,
-                "answer": report.display_value(q, answers[q.key]) if q.key in answers else "",
-                "change_url": _question_url(token, q.key, back_to_check=True),
-            }
-        )
+        if q.key in answers:
+            sections.setdefault(q.section or "Questions", []).append(
+                {
+                    "question": q,
+                    "answer": report.display_value(q, answers[q.key]),
+                    "change_url": _question_url(token, q.key, back_to_check=True),
+                }
+            )
+    to_ask = questionnaire.questions_to_ask(book, answers, on)
+    skipped = [
+        {"question": q, "change_url": _question_url(token, q.key, back_to_check=True)}
+        for q in questionnaire.unasked_questions(book, answers, on)
+        if q not in to_ask
+    ]
     return render(
         request,
         "check.html",
         {
             "assessment": assessment,
             "sections": sections,
-            "still_to_ask": questionnaire.next_question(book, answers, on),
+            "skipped": skipped,
+            "still_to_ask": to_ask[0] if to_ask else None,
             "resume_url": request.build_absolute_uri(reverse("resume", args=[token])),
             "retention_days": settings.ASSESSMENT_RETENTION_DAYS,
         },

@@ -1,0 +1,188 @@
+"""A new applicant, in Chromium, from the start page to results: with JavaScript on and off,
+changing an answer from the summary, a bad value rejected, and axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from eligibility.models import Question
+from tests.factories import KeyFactFactory, RequirementFactory, RouteFactory, blue_card
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE = Axe()
+
+
+def known_routes() -> None:
+    """Blue Card (a German offer paying enough), H-1B (a degree and a US offer) and a K visa
+    whose only rule is unclear, so it can only ever "may fit"."""
+    blue_card()
+    h1b = RouteFactory(slug="us-h1b", name="H-1B", country="US", currency="USD")
+    RequirementFactory(
+        route=h1b,
+        question=Question.objects.get(key="education_level"),
+        operator="gte",
+        value="bachelor",
+    )
+    RequirementFactory(
+        route=h1b,
+        question=Question.objects.get(key="job_offer_country"),
+        operator="eq",
+        value="US",
+    )
+    KeyFactFactory(route=h1b, topic="fees", text="$215 registration")
+    k_visa = RouteFactory(slug="cn-k-visa", name="K visa", country="CN", currency="CNY")
+    RequirementFactory(
+        route=k_visa,
+        question=Question.objects.get(key="age"),
+        operator="lte",
+        value=45,
+        certainty="unclear",
+        met_text="Young talent (no published age limit)",
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero serious or critical axe-core violations. axe runs inside the page, so with
+    JavaScript off there is nothing to check it with; the server sends the same markup either
+    way, and the walk with JavaScript on checks it."""
+    results = AXE.run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], f"{page.url}: " + results.generate_report()
+
+
+def choose(page: Page, label: str) -> None:
+    page.get_by_label(label, exact=True).check()
+
+
+def cont(page: Page) -> None:
+    page.get_by_role("button", name="Continue").click()
+
+
+def expect_question(page: Page, heading: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+
+
+def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
+    def check_accessibility() -> None:
+        if javascript:
+            assert_accessible(page)
+
+    page.goto(base)
+    expect(page).to_have_title(re.compile("Which skilled-work visa routes fit you"))
+    check_accessibility()
+    page.get_by_role("button", name="Start now").click()
+
+    expect_question(page, "What is your highest qualification?")
+    expect(page.locator("#route-panel")).to_contain_text("3 may fit")
+    check_accessibility()
+    if javascript:
+        page.evaluate("window.stillTheSamePage = true")
+    choose(page, "Master's degree")
+    cont(page)
+
+    expect_question(page, "Do you have a job offer? If so, in which country?")
+    expect(page).to_have_url(re.compile(r"/q/job_offer_country/$"))
+    if javascript:
+        assert page.evaluate("window.stillTheSamePage") is True  # swapped by htmx, not reloaded
+        expect(page.locator("#step-heading")).to_be_focused()
+    check_accessibility()
+    page.get_by_label("Do you have a job offer? If so, in which country?").select_option("DE")
+    cont(page)
+
+    expect_question(page, "What annual gross salary does the job offer pay?")
+    expect(page.locator("#route-panel")).to_contain_text("1 ruled out")
+    expect(page.locator("#route-panel")).to_contain_text("H-1B")
+
+    # A bad value: an error summary linked to the field, the value kept, nothing lost.
+    field = page.get_by_label("What annual gross salary does the job offer pay?")
+    field.fill("lots")
+    cont(page)
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Enter your offered salary as an amount")
+    expect(field).to_have_value("lots")
+    if javascript:
+        expect(summary).to_be_focused()
+    check_accessibility()
+    summary.get_by_role("link").click()
+    expect(field).to_be_focused()
+    field.fill("60000")
+    cont(page)
+
+    # Age cannot change any verdict (the K visa's age rule is unclear), so it is skipped.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    expect(page).to_have_url(re.compile(r"/check/$"))
+    for shown in ("Master's degree", "Germany", "60,000"):
+        expect(page.locator("main")).to_contain_text(shown)
+    check_accessibility()
+
+    # Change one answer from the summary: the others stay, and we come back here.
+    page.get_by_role("link", name="Change what is your highest qualification?").click()
+    expect(page.get_by_label("Master's degree", exact=True)).to_be_checked()
+    choose(page, "Doctorate (PhD)")
+    page.get_by_role("button", name="Save and go back to your answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    for shown in ("Doctorate (PhD)", "Germany", "60,000"):
+        expect(page.locator("main")).to_contain_text(shown)
+
+    page.get_by_role("link", name="See your results").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your results")
+    expect(page.locator("#group-fits")).to_have_text("Fits (1)")
+    fits = page.locator("section", has=page.locator("#group-fits"))
+    expect(fits).to_contain_text("EU Blue Card")
+    may_fit = page.locator("section", has=page.locator("#group-may_fit"))
+    expect(may_fit).to_contain_text("K visa")
+    not_fit = page.locator("section", has=page.locator("#group-does_not_fit"))
+    expect(not_fit).to_contain_text("H-1B")
+    page.get_by_text("Details for EU Blue Card").click()
+    expect(page.locator("#route-de-blue-card")).to_contain_text("Offered salary ≥ €50,700")
+    check_accessibility()
+
+
+def test_a_new_applicant_reaches_results_with_javascript(
+    page: Page, live_server: Any, core_questions: None
+) -> None:
+    known_routes()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    walk_to_results(page, live_server.url, javascript=True)
+    assert console_errors == []  # no script or style refused by the CSP, no htmx error
+
+
+def test_a_new_applicant_reaches_results_without_javascript(
+    browser: Browser, live_server: Any, core_questions: None
+) -> None:
+    known_routes()
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        walk_to_results(context.new_page(), live_server.url, javascript=False)
+    finally:
+        context.close()
+
+
+def test_deleting_answers_asks_first_and_then_the_link_is_dead(
+    page: Page, live_server: Any, core_questions: None
+) -> None:
+    known_routes()
+    page.goto(live_server.url)
+    page.get_by_role("button", name="Start now").click()
+    choose(page, "Bachelor's degree")
+    cont(page)
+    expect_question(page, "Do you have a job offer? If so, in which country?")
+    page.get_by_role("link", name="Check your answers so far").click()
+    resume = page.locator(".resume-link a").inner_text()
+    page.get_by_role("link", name="Delete my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete your answers?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, delete my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your answers are deleted")
+    assert_accessible(page)
+    response = page.goto(resume)
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    assert_accessible(page)
