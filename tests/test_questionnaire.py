@@ -4,6 +4,7 @@ delete, with and without htmx."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from decimal import Decimal
 
@@ -392,3 +393,80 @@ def test_typical_profiles_are_asked_fewer_questions_than_exist(routes):
         assert len(asked) == len(set(asked))
     verdicts = {r.verdict for r in questionnaire.route_panel(book, {}, on).results}
     assert verdicts == {Verdict.MAY_FIT}
+
+
+# --- The real catalogue: typical profiles -----------------------------------------------------
+
+BASE_PROFILE = {
+    "age": 29,
+    "current_country": "IN",
+    "has_dependants": False,
+    "education_level": "master",
+    "stem_field": True,
+    "university_rank": "top500",
+    "graduation_year": 2022,
+    "degree_country": "IN",
+    "years_experience": 4,
+    "job_offer_country": "none",
+    "english_level": "C1",
+    "german_level": "none",
+    "chinese_level": "none",
+    "korean_level": "none",
+    "japanese_level": "none",
+    "proof_of_funds": True,
+    "degree_matches_job": True,
+    "de_degree_comparable": True,
+    "de_shortage_occupation": False,
+    "de_it_specialist": False,
+    "de_recognition": "none",
+    "de_qualification_state_recognised": True,
+    "de_six_months_stay": False,
+    "de_partner_joint": False,
+    "uk_hpi_listed_university": False,
+    "cn_stem_teaching_research": True,
+}
+TYPICAL_PROFILES = {
+    "Indian STEM master's, no job offer": {},
+    "German offer paying €58,000": {
+        "job_offer_country": "DE",
+        "offered_salary": Decimal(58000),
+        "german_level": "B1",
+    },
+    "US offer, cap-exempt university employer": {
+        "job_offer_country": "US",
+        "offered_salary": Decimal(95000),
+        "us_cap_exempt_employer": True,
+        "us_o1_major_award": False,
+        "us_o1_criteria_count": 1,
+    },
+    "Secondary school only, no offer, 45": {
+        "age": 45,
+        "education_level": "secondary",
+        "stem_field": False,
+        "university_rank": "other",
+    },
+}
+
+
+@pytest.fixture
+def catalogue(db):
+    from django.core.management import call_command
+
+    call_command("import_routes", stdout=io.StringIO())
+    return load_rulebook()
+
+
+@pytest.mark.parametrize("name", TYPICAL_PROFILES)
+def test_a_typical_profile_is_asked_only_what_can_change_a_verdict(catalogue, name):
+    profile = {**BASE_PROFILE, **TYPICAL_PROFILES[name]}
+    on = dt.date(2026, 6, 1)
+
+    asked = questionnaire.walk(catalogue, profile, on)
+
+    assert len(asked) < len(catalogue.questions)
+    assert len(asked) == len(set(asked))
+    given = {key: profile.get(key) for key in asked}
+    skipped_nothing = {key: profile.get(key) for key in (q.key for q in catalogue.questions)}
+    verdicts = [r.verdict for r in questionnaire.route_panel(catalogue, given, on).results]
+    full = [r.verdict for r in questionnaire.route_panel(catalogue, skipped_nothing, on).results]
+    assert verdicts == full
