@@ -223,11 +223,12 @@ def main() -> None:
         ("routes", f"{len(book.routes)} from {source}"),
         ("verdicts", ", ".join(f"{n} {label.lower()}" for label, n in verdicts.items())),
         ("pages / size", f"{pages} pages, {len(content) / 1024:.0f} KiB"),
-        ("results PDF (median)", f"{full_median:.3f} s"),
-        ("floor: one-line HTML (median)", f"{floor_median:.3f} s"),
+        ("results PDF (median)", f"{full_median:.3f} s (best {min(full_times):.3f} s)"),
+        ("floor: one-line HTML (median)", f"{floor_median:.3f} s (best {min(floor_times):.3f} s)"),
         ("ratio", f"{ratio:.1f}x"),
         ("target", f"< 1.5 s and < 5x floor: {'met' if ok else 'MISSED'}"),
         ("runs", f"{args.runs} each, after one warm-up"),
+        ("load average", " ".join(f"{n:.2f}" for n in os.getloadavg()) + " (1, 5, 15 min)"),
         (
             "machine",
             f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -254,6 +255,7 @@ def main() -> None:
                 "target_met": ok,
                 "full_runs_s": full_times,
                 "floor_runs_s": floor_times,
+                "load_average": os.getloadavg(),
             },
             indent=2,
         )
