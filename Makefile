@@ -9,11 +9,13 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint format lock clean
+.PHONY: help setup run serve bench test lint format lock clean
 
 help:
 	@echo "make run    set up (environment, database, routes) and serve at http://$(HOST):$(PORT)"
 	@echo "make setup  the same without serving; safe to repeat"
+	@echo "make serve  production server (gunicorn, DEBUG off); configure it with the environment"
+	@echo "make bench  load benchmark on PostgreSQL (results in bench-results/)"
 	@echo "make test   the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   recompute requirements.lock from pyproject.toml"
@@ -37,6 +39,20 @@ run: setup
 	@echo "  (or create a staff user in the admin and add it to the Adviser group)."
 	@echo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: DEBUG off, so SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL etc. come from the
+# environment (README, Configuration). WEB_CONCURRENCY workers x WEB_THREADS threads.
+serve: setup
+	DEBUG=False $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=False $(BIN)/gunicorn eligibility.wsgi --bind $(HOST):$(PORT) \
+		--workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} --threads $${WEB_THREADS:-1} \
+		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+# Load benchmark on PostgreSQL (a benchmark, not a test); see bench/README.md.
+bench: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-bench.lock
+	$(BIN)/python bench/run.py
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
+import uuid
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
 
 from eligibility import answers, engine
 from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
@@ -110,3 +115,63 @@ def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
     question_list = tuple(sorted(questions.values(), key=lambda q: (q.order, q.key)))
     version = hashlib.sha256(repr((question_list, route_list)).encode()).hexdigest()[:12]
     return engine.RuleBook(questions=question_list, routes=route_list, version=version)
+
+
+# The published rules change only when an adviser edits them, yet every request needs them.
+# So the RuleBook is cached under a "generation" that every rule save or delete replaces. The
+# generation and the RuleBook live in the shared cache (Redis in production), so an edit made
+# through one app process is seen by all; each process also keeps the RuleBook it last used,
+# checked against the generation, so a request costs one cache read and no database query.
+GENERATION_KEY = "rules:generation"
+RULEBOOK_SECONDS = 300  # bounds staleness for a cache that is not shared (no REDIS_URL)
+_last_used: tuple[str, float, engine.RuleBook] | None = None
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(GENERATION_KEY) or "unshared"
+    return str(generation)
+
+
+def rules_changed(**kwargs: object) -> None:
+    """A rule was saved or deleted: the next request loads the rules afresh. Bumped at once
+    (so this transaction's own later reads see the edit) and again after commit (so no process
+    keeps a RuleBook read between the two)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def watch_rule_changes() -> None:
+    for model in (Question, Route, Requirement, KeyFact, OpenQuestion):
+        uid = f"rules-changed-{model.__name__}"
+        post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
+        post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)
+
+
+def current_rulebook() -> engine.RuleBook:
+    """The published rules as load_rulebook() gives them, cached: no query unless an adviser
+    changed a rule since this process or any other last loaded them."""
+    global _last_used
+    generation = _generation()
+    now = time.monotonic()
+    if (
+        _last_used is not None
+        and _last_used[0] == generation
+        and now - _last_used[1] < RULEBOOK_SECONDS
+    ):
+        return _last_used[2]
+    key = f"rules:book:{generation}"
+    book = cache.get(key)
+    if not isinstance(book, engine.RuleBook):
+        book = load_rulebook()
+        cache.set(key, book, timeout=RULEBOOK_SECONDS)
+    _last_used = (generation, now, book)
+    return book
+
+
+def forget_cached_rulebook() -> None:
+    """Drop this process's copy (tests start each case from a clean slate)."""
+    global _last_used
+    _last_used = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -45,18 +46,23 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_countries",
+    "axes",
+    "auditlog",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "eligibility.urls"
@@ -99,7 +105,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# In production WhiteNoise serves collectstatic's compressed, content-hashed files; development
+# and tests read the source files, so they never need collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # No inline scripts or styles anywhere: htmx and our own code load from 'self' with a nonce.
 SECURE_CSP = {
@@ -115,6 +131,67 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# On in production by default; each can be turned off (e.g. SSL redirect when a proxy already
+# redirects, or plain-HTTP benchmarks on 127.0.0.1).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", str(not DEBUG))
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", str(not DEBUG))
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(not DEBUG))
+if os.getenv("SECURE_PROXY_SSL_HEADER"):
+    # "HTTP_X_FORWARDED_PROTO,https": trust this header, set by our own proxy, to mean HTTPS.
+    _header, _, _value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(",")
+    if not _header.startswith("HTTP_") or not _value:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO,https."
+        )
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip())
+# How many proxies of ours append to X-Forwarded-For; 0 means clients connect directly and
+# REMOTE_ADDR is the client (the only safe reading without a proxy: the header is forgeable).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+
+# Shared state lives in Redis when REDIS_URL is set, so any number of app processes on any
+# number of machines see the same sessions, rate-limit counters and cached rules. Without it
+# the cache is per process: fine for development and a single process.
+REDIS_URL = os.getenv("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "route-finder"),
+        }
+    }
+    # Read from Redis, written through to the database: a Redis restart logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Applicants: at most this many new assessments per client IP per window (HTTP 429 beyond).
+NEW_ASSESSMENTS_LIMIT = envint("NEW_ASSESSMENTS_LIMIT", "10")
+NEW_ASSESSMENTS_WINDOW_SECONDS = envint("NEW_ASSESSMENTS_WINDOW_SECONDS", "60")
+
+# Advisers: failed admin logins lock that username from that IP for a cool-off period, never
+# for good, and trying again while locked out does not extend it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("ADMIN_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "eligibility.throttle.admin_locked_out"
+AXES_CLIENT_IP_CALLABLE = "eligibility.throttle.client_ip"
+AXES_VERBOSE = False
+
+# Benchmarks only (make bench): mounts the floor view and adds a query-count header.
+BENCH_MODE = envbool("BENCH_MODE", "False")
+if BENCH_MODE:
+    MIDDLEWARE.insert(0, "eligibility.bench.QueryCountMiddleware")
 
 # How long an applicant's answers are kept before purge_assessments removes them.
 ASSESSMENT_RETENTION_DAYS = envint("ASSESSMENT_RETENTION_DAYS", "30")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
@@ -15,3 +16,9 @@ urlpatterns = [
     path("a/<slug:token>/delete/", views.delete, name="delete"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_MODE:
+    # Only for make bench: no endpoint in production that nobody needs.
+    from eligibility import bench
+
+    urlpatterns.append(path("bench/floor/", bench.floor))

@@ -23,7 +23,8 @@ from eligibility import questionnaire, report
 from eligibility.engine import Kind, QuestionRule, RuleBook, evaluate_routes
 from eligibility.forms import AnswerForm
 from eligibility.models import Assessment
-from eligibility.rules import load_rulebook
+from eligibility.rules import current_rulebook
+from eligibility.throttle import limit_new_assessments
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -57,17 +58,18 @@ def start(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
+@limit_new_assessments
 def begin(request: HtmxHttpRequest) -> HttpResponse:
     """Start a new assessment: no account, no name, no e-mail; only a token."""
     assessment = Assessment.objects.create()
-    return redirect(_next_url(assessment.token, load_rulebook(), {}, timezone.localdate()))
+    return redirect(_next_url(assessment.token, current_rulebook(), {}, timezone.localdate()))
 
 
 @require_GET
 def resume(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The resume link: the next question, or the summary when none is left."""
     assessment = _assessment(token)
-    book = load_rulebook()
+    book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     return redirect(_next_url(token, book, answers, timezone.localdate()))
 
@@ -122,7 +124,7 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     with htmx, the next step and the route panel in one response). A bad answer changes
     nothing and comes back with its message."""
     assessment = _assessment(token)
-    book = load_rulebook()
+    book = current_rulebook()
     rule = book.questions_by_key.get(key)
     if rule is None:
         raise Http404("No such question.")
@@ -177,7 +179,7 @@ def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Check your answers: every answer with a Change link, and the questions skipped because
     no verdict depended on them."""
     assessment = _assessment(token)
-    book = load_rulebook()
+    book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     on = timezone.localdate()
     sections: dict[str, list[dict[str, Any]]] = {}
@@ -216,7 +218,7 @@ def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Every route grouped by verdict, with the why. Each view re-evaluates on the current
     rules and records when and against which rules, so a later visit can say what changed."""
     assessment = _assessment(token)
-    book = load_rulebook()
+    book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     now = timezone.now()
     on = timezone.localdate(now)

@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from eligibility import pdf, questionnaire
 from eligibility.models import Assessment
-from eligibility.rules import load_rulebook
+from eligibility.rules import current_rulebook
 
 
 @require_GET
@@ -20,7 +20,7 @@ def results_pdf(request: HttpRequest, token: str) -> HttpResponse:
     suggests. Only the token's holder gets it: a wrong token and a deleted assessment give
     the same 404 as every other page. Re-evaluated now, like the results page."""
     assessment = get_object_or_404(Assessment, token=token)
-    book = load_rulebook()
+    book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     on = timezone.localdate()
     page_size = pdf.page_size_for(request.headers.get("Accept-Language", ""))

@@ -188,7 +188,9 @@ def test_the_evaluation_is_recorded_with_date_rules_version_and_verdicts(client,
 
 def test_reloading_after_a_rule_change_says_which_verdicts_changed(client, german_offer):
     results_page(client, german_offer)
-    Requirement.objects.filter(route__slug="de-blue-card", value=50700).update(value=40000)
+    threshold = Requirement.objects.get(route__slug="de-blue-card", value=50700)
+    threshold.value = 40000
+    threshold.save()  # as the admin does; saving is what tells every process the rules changed
 
     page = results_page(client, german_offer)
 

@@ -1,0 +1,46 @@
+"""python manage.py purge_assessments [--older-than DAYS]: delete assessments (and so their
+answers) started more than DAYS ago, as the start page promises; DAYS defaults to
+ASSESSMENT_RETENTION_DAYS. Run it daily, e.g. from cron."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from eligibility.models import Assessment
+
+
+def purge_assessments(older_than_days: int, now: dt.datetime | None = None) -> int:
+    """Delete assessments started more than `older_than_days` days ago; the number deleted."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    old = Assessment.objects.filter(created_at__lt=cutoff)
+    count = old.count()
+    old.delete()
+    return count
+
+
+class Command(BaseCommand):
+    help = "Delete assessments (answers included) started more than DAYS days ago."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            metavar="DAYS",
+            default=None,
+            help=f"default: ASSESSMENT_RETENTION_DAYS ({settings.ASSESSMENT_RETENTION_DAYS})",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days = options["older_than"]
+        if days is None:
+            days = settings.ASSESSMENT_RETENTION_DAYS
+        if days < 0:
+            raise CommandError("--older-than must be 0 or more days.", returncode=2)
+        count = purge_assessments(days)
+        noun = "assessment" if count == 1 else "assessments"
+        self.stdout.write(f"Deleted {count} {noun} older than {days} days.")

@@ -1,0 +1,85 @@
+"""How fast one client may create assessments. Counters live in the cache (Redis in
+production), so every app process on every machine counts the same client against one limit."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies of ours, the
+    address the outermost of them saw (entries further left are the client's to forge)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return str(hops[-proxies])
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def seconds_until_allowed(request: HttpRequest) -> int:
+    """Count this request against the client's limit; 0 when it is within the limit, else how
+    many seconds until the current window ends. Fixed windows: one cache round trip to add
+    the counter and one to increment it, atomic in Redis."""
+    window = settings.NEW_ASSESSMENTS_WINDOW_SECONDS
+    now = time.time()
+    started = int(now // window) * window
+    key = f"throttle:new-assessment:{client_ip(request)}:{started}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this request opens a new window
+        cache.add(key, 1, timeout=window + 1)
+        count = 1
+    if count <= settings.NEW_ASSESSMENTS_LIMIT:
+        return 0
+    return max(1, int(started + window - now + 0.999))
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    minutes = -(-retry_after // 60)
+    response = render(
+        request,
+        "429.html",
+        {"retry_after": retry_after, "minutes": minutes, "limit": settings.NEW_ASSESSMENTS_LIMIT},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def limit_new_assessments[View: Callable[..., HttpResponse]](view: View) -> View:
+    """Answer 429 with a readable page when the client has started too many assessments in
+    the current window. Only the view that creates assessments wears this."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        retry_after = seconds_until_allowed(request)
+        if retry_after:
+            return too_many_requests(request, retry_after)
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: object = None
+) -> HttpResponse:
+    """django-axes calls this for a blocked admin login: say why and for how long."""
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    response = render(
+        request,
+        "admin/locked_out.html",
+        {"minutes": minutes, "title": "Too many failed attempts", "site_header": "Route Finder"},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response
