@@ -275,6 +275,31 @@ def test_the_flow_stops_once_every_verdict_is_settled(routes):
     assert results.fits == 2
 
 
+def test_a_question_that_decides_a_route_only_with_another_is_still_asked(db):
+    """(STEM and no dependants) or funds: no single answer settles it, yet all three can."""
+    route = RouteFactory(slug="joint")
+    for pathway, key, value in [
+        ("one", "stem_field", True),
+        ("one", "has_dependants", False),
+        ("two", "proof_of_funds", True),
+    ]:
+        RequirementFactory(
+            route=route,
+            pathway=pathway,
+            question=Question.objects.get(key=key),
+            operator="eq",
+            value=value,
+        )
+    book = load_rulebook()
+    on = dt.date(2026, 6, 1)
+
+    profile = {"has_dependants": False, "stem_field": True}
+    asked = questionnaire.walk(book, profile, on)
+
+    assert asked == ["has_dependants", "stem_field"]
+    assert questionnaire.route_panel(book, profile, on).fits == 1
+
+
 # --- Check your answers -----------------------------------------------------------------------
 
 
