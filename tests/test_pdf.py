@@ -4,6 +4,7 @@ that reads only static files, and a download only the token holder can get."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import http.server
 import io
 import json
@@ -20,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from eligibility import pdf
+from eligibility import pdf, questionnaire
+from eligibility.engine import evaluate_routes
 from eligibility.models import Answer, Assessment, Question
 from tests.factories import (
     KeyFactFactory,
@@ -383,6 +385,17 @@ def test_sources_carry_the_last_verified_date_and_an_overdue_flag(text):
 def test_the_pdf_says_it_is_not_legal_advice(text):
     assert "This is decision support, not legal advice." in text
     assert "Decision support, not legal advice." in text  # in every page's footer
+
+
+def test_the_pdf_and_the_results_page_give_the_same_verdicts_and_reasons(client, assessment):
+    page = flat(client.get(reverse("results", args=[assessment.token])).content.decode())
+    text = flat(pdf_text(download(client, assessment).content))
+    book = load_book()
+    answers = questionnaire.saved_answers(assessment, book)
+    for result in evaluate_routes(book, answers, timezone.localdate()):
+        reason = html.escape(result.reason)
+        assert f"{result.verdict.label}</span> {reason}" in page
+        assert f"{result.verdict.label} {result.reason}" in text
 
 
 def test_the_pdf_leaves_out_the_private_link_and_the_page_controls(client, assessment):
