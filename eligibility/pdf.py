@@ -25,7 +25,6 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
-from django.templatetags.static import static
 from django.utils._os import safe_join
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -91,7 +90,8 @@ def static_file(url: str) -> Path | None:
     accepted only inside a static directory. Either way the resolved path (symlinks
     followed, `..` removed) must lie inside a static directory and be a regular file."""
     path = url2pathname(unquote(urlsplit(url).path))
-    prefix = static("")
+    # STATIC_URL itself (static("") fails under the manifest storage used in production).
+    prefix = settings.STATIC_URL or ""
     candidate: str | None = path
     if prefix.startswith("/") and path.startswith(prefix):
         relative = path.removeprefix(prefix)

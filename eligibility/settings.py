@@ -201,4 +201,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+    # WeasyPrint warns about every screen-only CSS feature on every PDF; its errors (a
+    # refused fetch) still show, and so do eligibility.pdf's own warnings.
+    "loggers": {"weasyprint": {"level": "ERROR"}},
 }

@@ -213,6 +213,19 @@ def test_the_fetcher_serves_the_print_stylesheet_by_url_and_by_path():
     assert by_url.read() == by_path.read() == path.read_bytes()
 
 
+def test_production_serves_collectstatics_hashed_copies(tmp_path):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "print.0123abcd.css").write_text("p { color: red }")
+    manifest = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+    with override_settings(
+        STATIC_ROOT=tmp_path, STORAGES={**settings.STORAGES, "staticfiles": manifest}
+    ):
+        response = pdf.StaticFilesFetcher().fetch("file:///static/css/print.0123abcd.css")
+        assert response.read() == b"p { color: red }"
+        with pytest.raises(pdf.FetchRefused):
+            pdf.StaticFilesFetcher().fetch("file:///static/../../etc/passwd")
+
+
 def test_data_urls_are_allowed():
     response = pdf.StaticFilesFetcher().fetch("data:text/css,p%7Bcolor:red%7D")
     assert response.read() == b"p{color:red}"
