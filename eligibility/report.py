@@ -157,12 +157,25 @@ class PointsLineRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RequirementGroup:
+    """The rules every pathway shares (`pathway` blank, when the route has named pathways),
+    or one named pathway's own rules with that pathway's outcome."""
+
+    pathway: str
+    outcome_label: str
+    rows: tuple[RequirementRow, ...]
+    shared: bool = False
+    outcome: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RouteSection:
     """Everything the results page shows about one route."""
 
     result: RouteResult
     country_name: str
     requirements: tuple[RequirementRow, ...]
+    requirement_groups: tuple[RequirementGroup, ...]
     points_lines: tuple[PointsLineRow, ...]
     key_facts: tuple[KeyFactRule, ...]
     sources: tuple[Source, ...]
@@ -231,6 +244,30 @@ def requirement_row(result: RequirementResult, currency: str) -> RequirementRow:
     )
 
 
+def requirement_groups(
+    rows: tuple[RequirementRow, ...], result: RouteResult
+) -> tuple[RequirementGroup, ...]:
+    """Rows by pathway: the shared rules first, then each pathway with its outcome."""
+    named = [p for p in result.pathways if p.name]
+    if not named:
+        return (RequirementGroup("", "", rows),) if rows else ()
+    groups = []
+    shared = tuple(r for r in rows if not r.result.rule.pathway)
+    if shared:
+        groups.append(RequirementGroup("", "", shared, shared=True))
+    for pathway in named:
+        own = tuple(r for r in rows if r.result.rule.pathway == pathway.name)
+        groups.append(
+            RequirementGroup(
+                pathway.name,
+                OUTCOME_LABELS[pathway.outcome],
+                own,
+                outcome=pathway.outcome.value,
+            )
+        )
+    return tuple(groups)
+
+
 def route_section(result: RouteResult, on: dt.date) -> RouteSection:
     route = result.route
     currency = route.currency
@@ -257,6 +294,7 @@ def route_section(result: RouteResult, on: dt.date) -> RouteSection:
         result=result,
         country_name=str(countries.name(route.country)) or route.country,
         requirements=rows,
+        requirement_groups=requirement_groups(rows, result),
         points_lines=lines,
         key_facts=route.key_facts,
         sources=tuple(sorted(found.values(), key=lambda s: (s.title, s.as_of))),
