@@ -5,6 +5,7 @@ every questionnaire field, in the assess command, and in the admin's rule form."
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -178,11 +179,17 @@ def test_the_assess_command_answers_any_input_with_results_or_one_line(text):
             assert out.getvalue()
 
 
-def test_the_assess_command_process_prints_one_line_and_no_traceback_for_bad_input():
+def test_the_assess_command_process_prints_one_line_and_no_traceback_for_bad_input(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'assess.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
     for text in ['{"age": "x"}', "[1, 2", '{"age": 1e999}', '{"nope": 1}', "\udcff"]:
         done = subprocess.run(
             [sys.executable, "manage.py", "assess", "-"],
             cwd=ROOT,
+            env=env,
             input=text.encode("utf-8", "surrogateescape"),
             capture_output=True,
             timeout=60,

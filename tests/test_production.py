@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -344,3 +345,55 @@ def test_loading_rules_into_the_cache_costs_the_same_queries_for_any_number_of_r
         RequirementFactory(route=RouteFactory())
     with django_assert_num_queries(5):
         rules.current_rulebook()
+
+
+# Mid-assessment rule edits and enumeration
+
+
+@pytest.mark.django_db
+def test_an_adviser_editing_a_route_mid_assessment_causes_no_error_and_results_record_it(client):
+    blue_card()
+    assessment = Assessment.objects.create()
+    url = reverse("question", args=[assessment.token, "job_offer_country"])
+    assert client.post(url, {"answer": "DE"}).status_code == 302
+    before = rules.current_rulebook().version
+
+    threshold = Requirement.objects.get(route__slug="de-blue-card", order=3)
+    threshold.value = 45000
+    threshold.save()
+    salary = Question.objects.get(key="offered_salary")
+    salary.label = "What is the yearly salary offered?"
+    salary.save()
+
+    page = client.get(reverse("question", args=[assessment.token, "offered_salary"]))
+    assert "What is the yearly salary offered?" in page.content.decode()
+    url = reverse("question", args=[assessment.token, "offered_salary"])
+    assert client.post(url, {"answer": "46000"}).status_code == 302
+    assert client.get(reverse("results", args=[assessment.token])).status_code == 200
+    assessment.refresh_from_db()
+    assert assessment.rules_version == rules.current_rulebook().version != before
+    assert assessment.verdicts["de-blue-card"] == "fits"
+
+
+def without_nonce(content: bytes) -> str:
+    """The page without its CSP nonce and CSRF token, which are new in every response."""
+    page = re.sub(r'nonce="[^"]*"', "", content.decode())
+    return re.sub(r'"X-CSRFToken": "[^"]*"', "", page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", ["resume", "question", "check", "results", "results_pdf"])
+def test_a_wrong_token_gets_the_same_404_as_a_deleted_assessment(client, view):
+    deleted = Assessment.objects.create()
+    token = deleted.token
+    deleted.delete()
+    guessed = Assessment().token
+
+    def get(token: str):
+        args = [token, "age"] if view == "question" else [token]
+        return client.get(reverse(view, args=args))
+
+    gone, wrong = get(token), get(guessed)
+    assert gone.status_code == wrong.status_code == 404
+    assert without_nonce(gone.content) == without_nonce(wrong.content)
+    assert sorted(gone.headers) == sorted(wrong.headers)

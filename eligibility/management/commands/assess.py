@@ -41,7 +41,10 @@ def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in questions:
             known = ", ".join(sorted(questions))
-            raise CommandError(f"Unknown question key “{key}”. Known keys: {known}.", returncode=2)
+            shown = json.dumps(key, ensure_ascii=False)[1:-1]  # one line, whatever the key
+            raise CommandError(
+                f"Unknown question key “{shown}”. Known keys: {known}.", returncode=2
+            )
         try:
             parsed[key] = answers.parse_answer(questions[key], value)
         except answers.AnswerError as exc:
