@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from eligibility import questionnaire
 from eligibility.engine import Verdict
@@ -97,6 +98,16 @@ def test_a_wrong_token_looks_exactly_like_a_deleted_assessment(client, assessmen
     wrong = client.get(reverse("check", args=["x" * 43]))
     assert deleted.status_code == wrong.status_code == 404
     assert without_csrf(deleted.content) == without_csrf(wrong.content)
+
+
+def test_an_assessment_past_its_retention_period_is_a_404_before_the_purge_runs(
+    client, assessment, settings
+):
+    settings.ASSESSMENT_RETENTION_DAYS = 30
+    Assessment.objects.filter(pk=assessment.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=31)
+    )
+    assert client.get(reverse("check", args=[assessment.token])).status_code == 404
 
 
 # --- Widgets by kind --------------------------------------------------------------------------
