@@ -91,6 +91,12 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     if javascript:
         assert page.evaluate("window.stillTheSamePage") is True  # swapped by htmx, not reloaded
         expect(page.locator("#step-heading")).to_be_focused()
+    # Back and forward work on the pushed URLs, and show the saved answer.
+    page.go_back()
+    expect_question(page, "What is your highest qualification?")
+    expect(page.get_by_label("Master's degree", exact=True)).to_be_checked()
+    page.go_forward()
+    expect_question(page, "Do you have a job offer? If so, in which country?")
     check_accessibility()
     page.get_by_label("Do you have a job offer? If so, in which country?").select_option("DE")
     cont(page)
@@ -186,3 +192,26 @@ def test_deleting_answers_asks_first_and_then_the_link_is_dead(
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     assert_accessible(page)
+
+
+def test_a_question_can_be_answered_with_the_keyboard_alone(
+    page: Page, live_server: Any, core_questions: None
+) -> None:
+    known_routes()
+    page.goto(live_server.url)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.get_by_role("button", name="Start now").focus()
+    page.keyboard.press("Enter")
+    expect_question(page, "What is your highest qualification?")
+    page.get_by_label("No formal qualification", exact=True).focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")  # radios move with the arrow keys
+    expect(page.get_by_label("Master's degree", exact=True)).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_question(page, "Do you have a job offer? If so, in which country?")
+    expect(page.locator("#step-heading")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Do you have a job offer? If so, in which country?")).to_be_focused()
