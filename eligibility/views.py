@@ -85,6 +85,13 @@ def _choices(question: QuestionRule) -> list[tuple[str, str]]:
     return list(question.choices)
 
 
+def _offer_currency(book: RuleBook, answers: dict[str, Any]) -> str:
+    """The currency of the job offer's country (a core question key), when a route there
+    says it, so that a salary question can show "EUR" beside the field."""
+    country = answers.get("job_offer_country")
+    return next((r.currency for r in book.routes if r.country == country), "")
+
+
 def _step_context(
     assessment: Assessment,
     book: RuleBook,
@@ -110,6 +117,7 @@ def _step_context(
         "is_country": question.kind is Kind.COUNTRY,
         "is_text": question.kind in (Kind.INTEGER, Kind.DECIMAL, Kind.MONEY),
         "inputmode": "numeric" if question.kind is Kind.INTEGER else "decimal",
+        "currency": _offer_currency(book, answers) if question.kind is Kind.MONEY else "",
         "has_answer": question.key in answers,
         "action": _question_url(token, question.key, back_to_check=back_to_check),
         "back_url": back_url,

@@ -145,6 +145,12 @@ def test_every_question_offers_i_dont_know(client, assessment, routes):
         assert 'name="dont_know"' in page, key
 
 
+def test_the_salary_field_shows_the_currency_of_the_job_offer_country(client, assessment, routes):
+    answer(client, assessment, "job_offer_country", "DE")
+    page = client.get(q_url(assessment, "offered_salary")).content.decode()
+    assert '<span class="input-suffix">EUR</span>' in page
+
+
 def test_an_unknown_question_is_a_404(client, assessment):
     assert client.get(q_url(assessment, "favourite_colour")).status_code == 404
 
