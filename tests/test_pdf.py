@@ -448,6 +448,25 @@ def test_chinese_korean_and_japanese_text_is_drawn_with_a_cjk_font(client, asses
     assert all(char in cjk_text for char in script_text.replace(" ", "") if ord(char) > 0x2E80)
 
 
+@pytest.mark.parametrize(
+    ("script_text", "font"),
+    [
+        ("Tamil: வேலை விசா", "Tamil"),
+        ("Hindi: एच-1बी वीज़ा", "Devanagari"),
+        ("Bengali: কাজের ভিসা", "Bengali"),
+        ("Russian: Рабочая виза", "Noto-Sans"),
+    ],
+)
+def test_other_scripts_are_drawn_whole_in_a_font_made_for_them(script_text, font):
+    page = f'<link rel="stylesheet" href="/static/css/print.css"><p>{script_text}</p>'
+    drawn = fonts_by_text(pdf.render_pdf(page))
+    letters = [c for c in script_text if ord(c) > 0x7F]  # vowel signs too
+    # A cluster split over two fonts prints detached vowel signs: all from one face.
+    assert [
+        name for name, texts in drawn.items() if any(c in t for t in texts for c in letters)
+    ] == [next(name for name in drawn if font in name)]
+
+
 # ---------------------------------------------------------------------------------------------
 # The download
 
