@@ -4,6 +4,7 @@ what the live route panel shows. Everything here is pure except `saved_answers` 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from eligibility import answers as answer_parsing
 from eligibility.engine import (
     Certainty,
     Kind,
+    OpenQuestionKind,
+    OpenQuestionResult,
     Outcome,
     QuestionRule,
     RouteResult,
@@ -91,7 +94,7 @@ def _unknown_keys(route: RouteRules, answers: Mapping[str, Any], on: dt.date) ->
     }
 
 
-def _jointly_deciding(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> set[str]:
+def jointly_deciding(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> set[str]:
     """Unanswered keys that decide a "may fit" route together with other open answers.
 
     The engine asks whether one answer alone can change the verdict. When a pathway needs two
@@ -126,7 +129,7 @@ def questions_that_matter_now(book: RuleBook, answers: Mapping[str, Any], on: dt
     with other open answers, plus the questions their "ask only if" depends on."""
     matter = questions_that_matter(book, answers, on)
     for route in book.routes:
-        matter |= _jointly_deciding(route, answers, on)
+        matter |= jointly_deciding(route, answers, on)
     for question in book.questions:
         if question.key in matter:
             matter.update(c.question for c in question.ask_if if c.question not in answers)
@@ -168,6 +171,35 @@ def unasked_questions(
     """Unanswered questions that could be asked (their "ask only if" holds) but were
     skipped because no verdict depends on them: the summary offers them anyway."""
     return [q for q in book.questions if q.key not in answers and should_ask(q, book, answers, on)]
+
+
+def evaluate_for_results(
+    book: RuleBook, answers: Mapping[str, Any], on: dt.date
+) -> tuple[RouteResult, ...]:
+    """evaluate_routes, with one more kind of open question on "may fit" routes: unanswered
+    questions that decide the route together with other open answers (the engine lists only
+    those that decide it alone)."""
+    about_answers = (OpenQuestionKind.UNANSWERED, OpenQuestionKind.DONT_KNOW)
+    results = []
+    for result in evaluate_routes(book, answers, on):
+        listed = {o.question_key for o in result.open_questions if o.question_key}
+        deciding = jointly_deciding(result.route, answers, on) - listed
+        extra = [
+            OpenQuestionResult(
+                OpenQuestionKind.UNANSWERED,
+                f'Not answered yet: "{question.label}" could decide this route, together '
+                "with your other open answers.",
+                question_key=question.key,
+            )
+            for question in book.questions
+            if question.key in deciding
+        ]
+        if extra:
+            first = [o for o in result.open_questions if o.kind in about_answers]
+            rest = [o for o in result.open_questions if o.kind not in about_answers]
+            result = dataclasses.replace(result, open_questions=(*first, *extra, *rest))
+        results.append(result)
+    return tuple(results)
 
 
 @dataclass(frozen=True, slots=True)

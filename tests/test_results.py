@@ -224,3 +224,25 @@ def test_results_take_the_same_queries_whatever_the_number_of_routes(
     assessment = assessment_with(age=30, job_offer_country="DE")
     with django_assert_num_queries(8):
         client.get(reverse("results", args=[assessment.token]))
+
+
+def test_questions_that_decide_a_route_only_together_are_open_questions(client, db):
+    route = RouteFactory(slug="joint", name="Joint route")
+    for pathway, key, value in [
+        ("one", "stem_field", True),
+        ("one", "has_dependants", False),
+        ("two", "proof_of_funds", True),
+    ]:
+        RequirementFactory(
+            route=route,
+            pathway=pathway,
+            question=Question.objects.get(key=key),
+            operator="eq",
+            value=value,
+        )
+    page = results_page(client, assessment_with())
+    assert (
+        "Not answered yet: &quot;Is your highest qualification in science, technology, "
+        "engineering or maths?&quot; could decide this route, together with your other open "
+        "answers." in page
+    )
