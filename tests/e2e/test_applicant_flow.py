@@ -171,7 +171,7 @@ def test_a_new_applicant_reaches_results_without_javascript(
         context.close()
 
 
-def test_deleting_answers_asks_first_and_then_the_link_is_dead(
+def test_i_dont_know_then_deleting_answers_asks_first_and_the_link_is_dead(
     page: Page, live_server: Any, core_questions: None
 ) -> None:
     known_routes()
@@ -180,7 +180,9 @@ def test_deleting_answers_asks_first_and_then_the_link_is_dead(
     choose(page, "Bachelor's degree")
     cont(page)
     expect_question(page, "Do you have a job offer? If so, in which country?")
-    page.get_by_role("link", name="Check your answers so far").click()
+    page.get_by_role("button", name="I don't know").click()  # through htmx
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    expect(page.locator("main")).to_contain_text("I don't know")
     resume = page.locator(".resume-link a").inner_text()
     page.get_by_role("link", name="Delete my answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete your answers?")
