@@ -760,23 +760,38 @@ def _open_questions(
 
 def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> list[str]:
     """Unanswered or "don't know" questions whose answer could still change this route's
-    verdict: forcing their rules to MET and to NOT_MET gives different verdicts."""
-    base = evaluate_route(route, answers, on)
-    if base.verdict is not Verdict.MAY_FIT:
+    verdict, alone or together with the other open answers.
+
+    Alone: forcing the question's rules to MET and to NOT_MET gives different verdicts. But a
+    pathway that needs two open answers (a comparable degree AND a job in its field) passes
+    neither test alone, so for each pathway we also assume every other open answer inside it
+    favourable and every open answer outside it unfavourable, and see whether the verdict
+    then turns on this one. Verdicts are monotone in the outcomes, so a difference found
+    under some assumption is one that real answers can produce."""
+    if evaluate_route(route, answers, on).verdict is not Verdict.MAY_FIT:
         return []
-    keys = dict.fromkeys(
-        r.question.key
+    open_rules = [
+        r
         for r in route.requirements
         if r.in_force(on)
         and r.certainty is Certainty.SETTLED
         and answers.get(r.question.key) is None
-    )
+    ]
+    unknown = dict.fromkeys(r.question.key for r in open_rules)
+    scenarios: list[dict[str, Outcome]] = [{}]
+    for name in route.pathway_names():
+        inside = {r.question.key for r in open_rules if not r.pathway or r.pathway == name}
+        scenarios.append(
+            {key: Outcome.MET if key in inside else Outcome.NOT_MET for key in unknown}
+        )
     deciding = []
-    for key in keys:
-        if_met = evaluate_route(route, answers, on, {key: Outcome.MET}).verdict
-        if_not = evaluate_route(route, answers, on, {key: Outcome.NOT_MET}).verdict
-        if if_met is not if_not:
-            deciding.append(key)
+    for key in unknown:
+        for assume in scenarios:
+            if_met = evaluate_route(route, answers, on, {**assume, key: Outcome.MET}).verdict
+            if_not = evaluate_route(route, answers, on, {**assume, key: Outcome.NOT_MET}).verdict
+            if if_met is not if_not:
+                deciding.append(key)
+                break
     return deciding
 
 

@@ -4,7 +4,6 @@ what the live route panel shows. Everything here is pure except `saved_answers` 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,17 +12,11 @@ from typing import Any
 
 from eligibility import answers as answer_parsing
 from eligibility.engine import (
-    Certainty,
     Kind,
-    OpenQuestionKind,
-    OpenQuestionResult,
-    Outcome,
     QuestionRule,
     RouteResult,
-    RouteRules,
     RuleBook,
     Verdict,
-    evaluate_route,
     evaluate_routes,
     questions_that_matter,
     should_ask,
@@ -84,62 +77,10 @@ def as_field_value(question: QuestionRule, value: Any) -> str:
     return str(value)
 
 
-def _unknown_keys(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> set[str]:
-    return {
-        r.question.key
-        for r in route.requirements
-        if r.in_force(on)
-        and r.certainty is Certainty.SETTLED
-        and answers.get(r.question.key) is None
-    }
-
-
-def jointly_deciding(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> set[str]:
-    """Unanswered keys that decide a "may fit" route together with other open answers.
-
-    The engine asks whether one answer alone can change the verdict. When a pathway needs two
-    unanswered questions (a comparable degree AND a job in its field), neither passes that
-    test, yet answering both can. So for each pathway: assume every other open answer in the
-    pathway favourable and every open answer outside it unfavourable; if the verdict then
-    turns on this one answer, the answer matters. Verdicts are monotone in the outcomes, so a
-    difference found this way is real."""
-    if evaluate_route(route, answers, on).verdict is not Verdict.MAY_FIT:
-        return set()
-    unknown = _unknown_keys(route, answers, on)
-    deciding: set[str] = set()
-    for name in route.pathway_names():
-        inside = {
-            r.question.key
-            for r in route.requirements
-            if r.question.key in unknown and (not r.pathway or r.pathway == name)
-        }
-        assume = {key: Outcome.MET if key in inside else Outcome.NOT_MET for key in unknown}
-        for key in inside - deciding:
-            if key in answers:  # "I don't know" is an answer: it is not asked again
-                continue
-            if_met = evaluate_route(route, answers, on, {**assume, key: Outcome.MET}).verdict
-            if_not = evaluate_route(route, answers, on, {**assume, key: Outcome.NOT_MET}).verdict
-            if if_met is not if_not:
-                deciding.add(key)
-    return deciding
-
-
-def questions_that_matter_now(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> set[str]:
-    """The engine's questions_that_matter, plus answers that decide a route only together
-    with other open answers, plus the questions their "ask only if" depends on."""
-    matter = questions_that_matter(book, answers, on)
-    for route in book.routes:
-        matter |= jointly_deciding(route, answers, on)
-    for question in book.questions:
-        if question.key in matter:
-            matter.update(c.question for c in question.ask_if if c.question not in answers)
-    return matter
-
-
 def questions_to_ask(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> list[QuestionRule]:
     """Unanswered questions, in questionnaire order, that are asked now: their "ask only if"
     holds and their answer could still change some route's verdict."""
-    matter = questions_that_matter_now(book, answers, on)
+    matter = questions_that_matter(book, answers, on)
     return [
         q
         for q in book.questions
@@ -171,35 +112,6 @@ def unasked_questions(
     """Unanswered questions that could be asked (their "ask only if" holds) but were
     skipped because no verdict depends on them: the summary offers them anyway."""
     return [q for q in book.questions if q.key not in answers and should_ask(q, book, answers, on)]
-
-
-def evaluate_for_results(
-    book: RuleBook, answers: Mapping[str, Any], on: dt.date
-) -> tuple[RouteResult, ...]:
-    """evaluate_routes, with one more kind of open question on "may fit" routes: unanswered
-    questions that decide the route together with other open answers (the engine lists only
-    those that decide it alone)."""
-    about_answers = (OpenQuestionKind.UNANSWERED, OpenQuestionKind.DONT_KNOW)
-    results = []
-    for result in evaluate_routes(book, answers, on):
-        listed = {o.question_key for o in result.open_questions if o.question_key}
-        deciding = jointly_deciding(result.route, answers, on) - listed
-        extra = [
-            OpenQuestionResult(
-                OpenQuestionKind.UNANSWERED,
-                f'Not answered yet: "{question.label}" could decide this route, together '
-                "with your other open answers.",
-                question_key=question.key,
-            )
-            for question in book.questions
-            if question.key in deciding
-        ]
-        if extra:
-            first = [o for o in result.open_questions if o.kind in about_answers]
-            rest = [o for o in result.open_questions if o.kind not in about_answers]
-            result = dataclasses.replace(result, open_questions=(*first, *extra, *rest))
-        results.append(result)
-    return tuple(results)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from eligibility import questionnaire, report
-from eligibility.engine import Kind, QuestionRule, RuleBook
+from eligibility.engine import Kind, QuestionRule, RuleBook, evaluate_routes
 from eligibility.forms import AnswerForm
 from eligibility.models import Assessment
 from eligibility.rules import current_rulebook
@@ -233,7 +233,7 @@ def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     answers = questionnaire.saved_answers(assessment, book)
     now = timezone.now()
     on = timezone.localdate(now)
-    outcome = questionnaire.evaluate_for_results(book, answers, on)
+    outcome = evaluate_routes(book, answers, on)
 
     previous_version = assessment.rules_version
     previous_evaluation = assessment.evaluated_at

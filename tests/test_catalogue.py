@@ -14,8 +14,19 @@ from eligibility.models import KeyFact, Question, Requirement, Route
 pytestmark = pytest.mark.django_db
 
 SLUGS = {
-    "cn-k", "us-h1b", "us-o1a", "de-blue-card", "de-opportunity-card", "kr-e7", "kr-top-tier",
-    "kr-d10", "nz-smc", "nz-green-list", "uk-hpi", "uk-skilled-worker", "jp-hsp",
+    "cn-k",
+    "us-h1b",
+    "us-o1a",
+    "de-blue-card",
+    "de-opportunity-card",
+    "kr-e7",
+    "kr-top-tier",
+    "kr-d10",
+    "nz-smc",
+    "nz-green-list",
+    "uk-hpi",
+    "uk-skilled-worker",
+    "jp-hsp",
 }
 TEXT = CATALOGUE_PATH.read_text(encoding="utf-8")
 

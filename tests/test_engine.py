@@ -283,6 +283,16 @@ def test_a_question_that_cannot_change_any_verdict_does_not_matter():
     assert engine.questions_that_matter(rules, {"offer": "none"}, ON) == set()
 
 
+def test_questions_that_decide_a_route_only_together_still_matter():
+    card = route(
+        rule("degree", "gte", "bachelor", pathway="Graduates"),
+        rule("german", "gte", "B1", pathway="Graduates"),
+        rule("funds", "eq", True, pathway="Savers"),
+    )
+    assert engine.questions_that_matter(book(card), {}, ON) == {"degree", "german", "funds"}
+    assert engine.questions_that_matter(book(card), {"funds": True}, ON) == set()
+
+
 def test_ask_only_if_asks_when_the_condition_holds_not_when_it_might():
     question = engine.QuestionRule(
         "salary", "Salary?", engine.Kind.MONEY, ask_if=(Clause("offer", Operator.NE, "none"),)

@@ -44,7 +44,11 @@ def test_golden_scenario(catalogue, scenario, slug, expected):
     import json
 
     answers = read_answers(json.dumps(scenario["answers"], default=str), catalogue, "scenario")
-    on = scenario["on"] if isinstance(scenario["on"], dt.date) else dt.date.fromisoformat(scenario["on"])
+    on = (
+        scenario["on"]
+        if isinstance(scenario["on"], dt.date)
+        else dt.date.fromisoformat(scenario["on"])
+    )
     results = {r.slug: r for r in engine.evaluate_routes(catalogue, answers, on)}
     result = results[slug]
     assert result.verdict.value == expected["verdict"], (

@@ -82,6 +82,12 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _conditions(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Clauses in a fixed key order: PostgreSQL's jsonb does not keep the order they had."""
+    order = ("question", "operator", "value")
+    return [{k: c[k] for k in (*order, *sorted(set(c) - set(order))) if k in c} for c in clauses]
+
+
 def _source(row: Requirement | KeyFact | OpenQuestion) -> dict[str, Any]:
     return {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
 
@@ -92,6 +98,7 @@ def export_data() -> dict[str, Any]:
     for q in Question.objects.order_by("order", "key"):
         row = {name: getattr(q, name) for name in QUESTION_FIELDS}
         row["min_value"], row["max_value"] = _number(q.min_value), _number(q.max_value)
+        row["ask_if"] = _conditions(q.ask_if)
         questions.append(row)
     routes = []
     query = Route.objects.order_by("slug").prefetch_related(
@@ -119,7 +126,11 @@ def export_data() -> dict[str, Any]:
             {n: r[n] for n in (*REQUIREMENT_FIELDS, "source")} for r in row["requirements"]
         ]
         row["open_questions"] = [
-            {**{n: getattr(o, n) for n in OPEN_QUESTION_FIELDS}, "source": _source(o)}
+            {
+                **{n: getattr(o, n) for n in OPEN_QUESTION_FIELDS},
+                "show_if": _conditions(o.show_if),
+                "source": _source(o),
+            }
             for o in sorted(route.open_questions.all(), key=lambda o: (o.order, o.pk))
         ]
         routes.append(row)
