@@ -30,7 +30,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from eligibility import report
-from eligibility.engine import RuleBook, Verdict, evaluate_routes
+from eligibility.engine import RuleBook
 
 logger = logging.getLogger(__name__)
 
@@ -159,31 +159,12 @@ def render_pdf(html: str, page_size: PageSize = "A4") -> bytes:
 RESULTS_TEMPLATE = "results.html"
 
 
-def results_context(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> dict[str, Any]:
-    """The results template's context for print: the same route sections as the results
-    page, with `for_print` set so the template drops links and controls that only work in a
-    browser (and never prints the private link)."""
-    outcome = evaluate_routes(book, answers, on)
-    sections = [report.route_section(r, on) for r in outcome]
-    return {
-        "book": book,
-        "evaluated_on": on,
-        "groups": report.group_by_verdict(sections),
-        "sections": sections,
-        "compared": [s for s in sections if s.verdict != Verdict.DOES_NOT_FIT],
-        "compared_topics": [t.label for t in report.COMPARED_TOPICS],
-        "answer_lines": report.answer_lines(book, dict(answers)),
-        "rules_changed": False,
-        "changes": [],
-        "for_print": True,
-    }
-
-
 def render_results(
     book: RuleBook, answers: Mapping[str, Any], on: dt.date, page_size: PageSize = "A4"
 ) -> bytes:
     """The results PDF for these answers, evaluated on `on` against `book`."""
-    html = render_to_string(RESULTS_TEMPLATE, results_context(book, answers, on))
+    context = report.results_context(book, answers, on, for_print=True)
+    html = render_to_string(RESULTS_TEMPLATE, context)
     return render_pdf(html, page_size)
 
 

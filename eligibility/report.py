@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from eligibility.engine import (
     Source,
     Verdict,
     describe_rule,
+    evaluate_routes,
     format_value,
 )
 
@@ -114,11 +116,6 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
                 )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def answer_lines(book: RuleBook, answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """(question, answer) pairs in questionnaire order, for summaries."""
-    return [(q.label, format_value(q, answers[q.key])) for q in book.questions if q.key in answers]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,3 +339,25 @@ def verdict_changes(
         for slug in sorted(gone)
     )
     return changes
+
+
+def results_context(
+    book: RuleBook, answers: Mapping[str, Any], on: dt.date, *, for_print: bool = False
+) -> dict[str, Any]:
+    """What the results template needs, for the page and for the PDF alike. `outcome` holds
+    the engine's results, for callers that record the evaluation."""
+    outcome = evaluate_routes(book, answers, on)
+    sections = [route_section(r, on) for r in outcome]
+    return {
+        "outcome": outcome,
+        "book": book,
+        "evaluated_on": on,
+        "groups": group_by_verdict(sections),
+        "sections": sections,
+        "compared": [s for s in sections if s.verdict != Verdict.DOES_NOT_FIT],
+        "compared_topics": [t.label for t in COMPARED_TOPICS],
+        "answer_lines": display_answers(book, dict(answers)),
+        "rules_changed": False,
+        "changes": [],
+        "for_print": for_print,
+    }

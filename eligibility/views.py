@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from eligibility import questionnaire, report
-from eligibility.engine import Kind, QuestionRule, RuleBook, evaluate_routes
+from eligibility.engine import Kind, QuestionRule, RuleBook
 from eligibility.forms import AnswerForm
 from eligibility.models import Assessment
 from eligibility.rules import current_rulebook
@@ -233,7 +233,8 @@ def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     answers = questionnaire.saved_answers(assessment, book)
     now = timezone.now()
     on = timezone.localdate(now)
-    outcome = evaluate_routes(book, answers, on)
+    context = report.results_context(book, answers, on)
+    outcome = context["outcome"]
 
     previous_version = assessment.rules_version
     previous_evaluation = assessment.evaluated_at
@@ -245,22 +246,13 @@ def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     assessment.verdicts = {r.route.slug: r.verdict.value for r in outcome}
     assessment.save(update_fields=["evaluated_at", "rules_version", "verdicts"])
 
-    sections = [report.route_section(r, on) for r in outcome]
-    context = {
+    context |= {
         "assessment": assessment,
-        "book": book,
-        "evaluated_on": on,
-        "groups": report.group_by_verdict(sections),
-        "sections": sections,
-        "compared": [s for s in sections if s.verdict != "does_not_fit"],
-        "compared_topics": [t.label for t in report.COMPARED_TOPICS],
-        "answer_lines": report.display_answers(book, answers),
         "rules_changed": bool(previous_version) and previous_version != book.version,
         "previous_evaluation": previous_evaluation,
         "changes": changes,
         "resume_url": request.build_absolute_uri(reverse("resume", args=[token])),
         "check_url": reverse("check", args=[token]),
-        "for_print": False,
     }
     return render(request, "results.html", context)
 
