@@ -36,7 +36,19 @@ from enum import StrEnum
 from typing import Any, Final
 
 
-class Kind(StrEnum):
+class Labelled(StrEnum):
+    """A string enum whose members also carry a label for people: `X = "value", "Label"`."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Labelled:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class Kind(Labelled):
     INTEGER = "integer", "Whole number"
     DECIMAL = "decimal", "Decimal number"
     MONEY = "money", "Amount of money"
@@ -45,16 +57,8 @@ class Kind(StrEnum):
     ORDINAL = "ordinal", "Ordered choice"
     COUNTRY = "country", "Country"
 
-    def __new__(cls, value: str, label: str = "") -> Kind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
 
-    label: str
-
-
-class Operator(StrEnum):
+class Operator(Labelled):
     EQ = "eq", "="
     NE = "ne", "≠"
     LT = "lt", "<"
@@ -65,33 +69,17 @@ class Operator(StrEnum):
     NOT_IN = "not_in", "is none of"
     ANSWERED = "answered", "is answered"
 
-    def __new__(cls, value: str, label: str = "") -> Operator:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-    label: str
-
 
 ORDERING_OPERATORS: Final = frozenset({Operator.LT, Operator.LTE, Operator.GT, Operator.GTE})
 LIST_OPERATORS: Final = frozenset({Operator.IN, Operator.NOT_IN})
 
 
-class Certainty(StrEnum):
+class Certainty(Labelled):
     SETTLED = "settled", "Settled"
     UNCLEAR = "unclear", "Unclear"
 
-    def __new__(cls, value: str, label: str = "") -> Certainty:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
 
-    label: str
-
-
-class FactTopic(StrEnum):
+class FactTopic(Labelled):
     FEES = "fees", "Fees"
     CAP = "cap", "Cap or quota"
     PROCESSING_TIME = "processing_time", "Processing time"
@@ -101,14 +89,6 @@ class FactTopic(StrEnum):
     WORK_RIGHTS = "work_rights", "Work rights"
     JOB_OFFER = "job_offer", "Job offer needed"
 
-    def __new__(cls, value: str, label: str = "") -> FactTopic:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-    label: str
-
 
 class Outcome(StrEnum):
     MET = "met"
@@ -116,18 +96,10 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Verdict(StrEnum):
+class Verdict(Labelled):
     FITS = "fits", "Fits"
     MAY_FIT = "may_fit", "May fit"
     DOES_NOT_FIT = "does_not_fit", "Does not fit"
-
-    def __new__(cls, value: str, label: str = "") -> Verdict:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-    label: str
 
 
 class OpenQuestionKind(StrEnum):
