@@ -123,7 +123,9 @@ def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
 # through one app process is seen by all; each process also keeps the RuleBook it last used,
 # checked against the generation, so a request costs one cache read and no database query.
 GENERATION_KEY = "rules:generation"
-RULEBOOK_SECONDS = 300  # bounds staleness for a cache that is not shared (no REDIS_URL)
+# Bounds staleness where no signal fires: a cache that is not shared (no REDIS_URL), and
+# changes made without saving models (QuerySet.update(), SQL).
+RULEBOOK_SECONDS = 300
 _last_used: tuple[str, float, engine.RuleBook] | None = None
 
 
