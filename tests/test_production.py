@@ -397,3 +397,9 @@ def test_a_wrong_token_gets_the_same_404_as_a_deleted_assessment(client, view):
     assert gone.status_code == wrong.status_code == 404
     assert without_nonce(gone.content) == without_nonce(wrong.content)
     assert sorted(gone.headers) == sorted(wrong.headers)
+
+
+@pytest.mark.django_db
+def test_the_start_page_says_how_long_answers_are_kept(client, settings):
+    settings.ASSESSMENT_RETENTION_DAYS = 14
+    assert "We keep your answers for 14 days" in client.get(reverse("start")).content.decode()
