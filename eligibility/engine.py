@@ -526,15 +526,11 @@ def _requirement_result(
     answers: Mapping[str, Any],
     on: dt.date,
     currency: str,
-    assume: Mapping[str, Outcome],
 ) -> RequirementResult:
     answer = answers.get(rule.question.key, _MISSING)
     answered = answer is not _MISSING
-    outcome = assume.get(rule.question.key) or requirement_outcome(rule, answers, on)
-    if rule.certainty is Certainty.UNCLEAR:
-        outcome = Outcome.UNKNOWN
-    known = answered and answer is not None and rule.question.key not in assume
-    gap = _gap(rule, answer, currency, on) if outcome is Outcome.NOT_MET and known else None
+    outcome = requirement_outcome(rule, answers, on)
+    gap = _gap(rule, answer, currency, on) if outcome is Outcome.NOT_MET else None
     return RequirementResult(
         rule=rule,
         outcome=outcome,
@@ -545,6 +541,26 @@ def _requirement_result(
     )
 
 
+def _group_totals(items: Iterable[tuple[RequirementRule, Outcome]]) -> tuple[int, int]:
+    """(earned, possible) of one points group: only its best item counts."""
+    earned = possible = 0
+    for rule, outcome in items:
+        points = rule.points or 0
+        if outcome is Outcome.MET:
+            earned = max(earned, points)
+        if outcome is not Outcome.NOT_MET:
+            possible = max(possible, points)
+    return earned, possible
+
+
+def _points_outcome(earned: int, possible: int, needed: int | None, partial: bool) -> Outcome:
+    if needed is None or earned >= needed:
+        return Outcome.MET
+    if possible >= needed or partial:
+        return Outcome.UNKNOWN
+    return Outcome.NOT_MET
+
+
 def _points(items: Sequence[RequirementResult], needed: int | None, partial: bool) -> Points | None:
     if not items:
         return None
@@ -553,20 +569,37 @@ def _points(items: Sequence[RequirementResult], needed: int | None, partial: boo
         groups.setdefault(item.rule.points_group, []).append(item)
     lines = []
     for group, members in groups.items():
-        earned = max((m.rule.points or 0 for m in members if m.outcome is Outcome.MET), default=0)
-        possible = max(
-            (m.rule.points or 0 for m in members if m.outcome is not Outcome.NOT_MET), default=0
-        )
+        earned, possible = _group_totals((m.rule, m.outcome) for m in members)
         lines.append(PointsLine(group, earned, possible, tuple(members)))
     earned = sum(line.earned for line in lines)
     possible = sum(line.possible for line in lines)
-    if needed is None or earned >= needed:
-        outcome = Outcome.MET
-    elif possible >= needed or partial:
-        outcome = Outcome.UNKNOWN
-    else:
-        outcome = Outcome.NOT_MET
+    outcome = _points_outcome(earned, possible, needed, partial)
     return Points(earned, possible, needed, outcome, tuple(lines), partial)
+
+
+def verdict_of(route: RouteRules, outcomes: Sequence[tuple[RequirementRule, Outcome]]) -> Verdict:
+    """The verdict alone, from the outcome of each requirement in force: the same logic as
+    evaluate_route without any wording, for the many "what if" questions asked per step."""
+    common = [pair for pair in outcomes if not pair[0].pathway]
+    seen_unknown = False
+    for name in route.pathway_names():
+        own = common + [pair for pair in outcomes if name and pair[0].pathway == name]
+        gates = [outcome for rule, outcome in own if rule.points is None]
+        groups: dict[str, list[tuple[RequirementRule, Outcome]]] = {}
+        for pair in own:
+            if pair[0].points is not None:
+                groups.setdefault(pair[0].points_group, []).append(pair)
+        if groups:
+            totals = [_group_totals(items) for items in groups.values()]
+            earned, possible = sum(t[0] for t in totals), sum(t[1] for t in totals)
+            gates.append(
+                _points_outcome(earned, possible, route.points_needed, route.points_table_partial)
+            )
+        outcome = all_of(gates)
+        if outcome is Outcome.MET:
+            return Verdict.FITS
+        seen_unknown = seen_unknown or outcome is Outcome.UNKNOWN
+    return Verdict.MAY_FIT if seen_unknown else Verdict.DOES_NOT_FIT
 
 
 def _best_pathway(pathways: Sequence[PathwayResult]) -> PathwayResult:
@@ -601,13 +634,10 @@ def evaluate_route(
     route: RouteRules,
     answers: Mapping[str, Any],
     on: dt.date,
-    assume: Mapping[str, Outcome] | None = None,
 ) -> RouteResult:
-    """Evaluate one route. `assume` forces the outcome of every settled requirement on the
-    given question keys, to ask "what if this answer were favourable / unfavourable"."""
-    assume = assume or {}
+    """Evaluate one route: its verdict, why, each requirement's outcome, points and gaps."""
     in_force = [r for r in route.requirements if r.in_force(on)]
-    results = [_requirement_result(r, answers, on, route.currency, assume) for r in in_force]
+    results = [_requirement_result(r, answers, on, route.currency) for r in in_force]
     common = [res for res in results if not res.rule.pathway]
     pathways: list[PathwayResult] = []
     for name in route.pathway_names():
@@ -740,14 +770,13 @@ def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.dat
     favourable and every open answer outside it unfavourable, and see whether the verdict
     then turns on this one. Verdicts are monotone in the outcomes, so a difference found
     under some assumption is one that real answers can produce."""
-    if evaluate_route(route, answers, on).verdict is not Verdict.MAY_FIT:
+    base = [(r, requirement_outcome(r, answers, on)) for r in route.requirements if r.in_force(on)]
+    if verdict_of(route, base) is not Verdict.MAY_FIT:
         return []
     open_rules = [
         r
-        for r in route.requirements
-        if r.in_force(on)
-        and r.certainty is Certainty.SETTLED
-        and answers.get(r.question.key) is None
+        for r, _ in base
+        if r.certainty is Certainty.SETTLED and answers.get(r.question.key) is None
     ]
     unknown = dict.fromkeys(r.question.key for r in open_rules)
     scenarios: list[dict[str, Outcome]] = [{}]
@@ -756,15 +785,48 @@ def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.dat
         scenarios.append(
             {key: Outcome.MET if key in inside else Outcome.NOT_MET for key in unknown}
         )
+
+    def verdict_if(assume: Mapping[str, Outcome]) -> Verdict:
+        return verdict_of(
+            route,
+            [
+                (r, assume.get(r.question.key, o) if r.certainty is Certainty.SETTLED else o)
+                for r, o in base
+            ],
+        )
+
     deciding = []
     for key in unknown:
         for assume in scenarios:
-            if_met = evaluate_route(route, answers, on, {**assume, key: Outcome.MET}).verdict
-            if_not = evaluate_route(route, answers, on, {**assume, key: Outcome.NOT_MET}).verdict
-            if if_met is not if_not:
+            if_met = verdict_if({**assume, key: Outcome.MET})
+            if if_met is not verdict_if({**assume, key: Outcome.NOT_MET}):
                 deciding.append(key)
                 break
     return deciding
+
+
+@dataclass(frozen=True, slots=True)
+class RouteVerdict:
+    route: RouteRules
+    verdict: Verdict
+
+
+def verdicts(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> tuple[RouteVerdict, ...]:
+    """Every route's verdict without the explanations, for the live panel."""
+    return tuple(
+        RouteVerdict(
+            route,
+            verdict_of(
+                route,
+                [
+                    (r, requirement_outcome(r, answers, on))
+                    for r in route.requirements
+                    if r.in_force(on)
+                ],
+            ),
+        )
+        for route in book.routes
+    )
 
 
 def evaluate_routes(

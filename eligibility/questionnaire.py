@@ -14,12 +14,12 @@ from eligibility import answers as answer_parsing
 from eligibility.engine import (
     Kind,
     QuestionRule,
-    RouteResult,
+    RouteVerdict,
     RuleBook,
     Verdict,
-    evaluate_routes,
     questions_that_matter,
     should_ask,
+    verdicts,
 )
 from eligibility.models import Answer, Assessment
 
@@ -124,18 +124,26 @@ class Progress:
         return self.answered + 1
 
 
-def progress(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Progress:
+def progress(
+    book: RuleBook,
+    answers: Mapping[str, Any],
+    on: dt.date,
+    remaining: list[QuestionRule] | None = None,
+) -> Progress:
     """How many questions are answered, and how many more at most (answers can only shorten
-    the list, since an answer never makes a settled verdict unsettled)."""
+    the list, since an answer never makes a settled verdict unsettled). `remaining` saves
+    working out questions_to_ask again when the caller has it."""
+    if remaining is None:
+        remaining = questions_to_ask(book, answers, on)
     answered = sum(1 for q in book.questions if q.key in answers)
-    return Progress(answered=answered, at_most_left=len(questions_to_ask(book, answers, on)))
+    return Progress(answered=answered, at_most_left=len(remaining))
 
 
 @dataclass(frozen=True, slots=True)
 class RoutePanel:
     """The live panel beside each question: counts and each route's state."""
 
-    results: tuple[RouteResult, ...]
+    results: tuple[RouteVerdict, ...]
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.results if r.verdict is verdict)
@@ -153,12 +161,12 @@ class RoutePanel:
         return self.count(Verdict.DOES_NOT_FIT)
 
     @property
-    def ordered(self) -> list[RouteResult]:
+    def ordered(self) -> list[RouteVerdict]:
         return sorted(self.results, key=lambda r: VERDICT_ORDER.index(r.verdict))
 
 
 def route_panel(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> RoutePanel:
-    return RoutePanel(evaluate_routes(book, answers, on))
+    return RoutePanel(verdicts(book, answers, on))
 
 
 def walk(book: RuleBook, profile: Mapping[str, Any], on: dt.date) -> list[str]:

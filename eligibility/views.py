@@ -100,6 +100,7 @@ def _step_context(
     form: AnswerForm,
     *,
     back_to_check: bool,
+    remaining: list[QuestionRule] | None = None,
 ) -> dict[str, Any]:
     on = timezone.localdate()
     token = assessment.token
@@ -122,7 +123,7 @@ def _step_context(
         "action": _question_url(token, question.key, back_to_check=back_to_check),
         "back_url": back_url,
         "back_to_check": back_to_check,
-        "progress": questionnaire.progress(book, answers, on),
+        "progress": questionnaire.progress(book, answers, on, remaining),
         "panel": questionnaire.route_panel(book, answers, on),
         "check_url": reverse("check", args=[token]),
     }
@@ -149,7 +150,8 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
             value = form.cleaned_data["answer"]
             questionnaire.save_answer(assessment, key, value)
             answers[key] = value
-            following = None if back_to_check else questionnaire.next_question(book, answers, on)
+            remaining = [] if back_to_check else questionnaire.questions_to_ask(book, answers, on)
+            following = remaining[0] if remaining else None
             if following is None:
                 target = reverse("check", args=[token])
                 if request.htmx:
@@ -164,6 +166,7 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
                 answers,
                 _initial_form(following, answers),
                 back_to_check=False,
+                remaining=remaining,
             )
             response = render(request, "question.html#htmx_step", {**context, "oob": True})
             response["HX-Push-Url"] = _question_url(token, following.key)

@@ -87,3 +87,12 @@ def test_earned_points_never_exceed_what_is_possible(card, answers):
 def test_a_route_with_an_unclear_rule_in_every_pathway_never_fits(card, answers):
     vague = rule("age", "answered", certainty=Certainty.UNCLEAR)
     assert evaluate_route(route(*card.requirements, vague), answers, ON).verdict is not Verdict.FITS
+
+
+@settings(max_examples=300, deadline=None)
+@given(routes, partial_answers)
+def test_the_quick_verdict_agrees_with_the_full_evaluation(card, answers):
+    outcomes = [
+        (r, engine.requirement_outcome(r, answers, ON)) for r in card.requirements if r.in_force(ON)
+    ]
+    assert engine.verdict_of(card, outcomes) is evaluate_route(card, answers, ON).verdict
