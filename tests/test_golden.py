@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 
 from eligibility import engine
 from eligibility.catalogue import CATALOGUE_PATH, import_catalogue
@@ -25,10 +25,14 @@ SCENARIOS = yaml.safe_load(
 @pytest.fixture(scope="session")
 def catalogue(django_db_setup: None, django_db_blocker: Any) -> engine.RuleBook:
     """The real catalogue as the engine sees it, loaded once and rolled back."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        import_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"))
-        book = load_rulebook()
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            import_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"))
+            book = load_rulebook()
+            transaction.set_rollback(True)
+        # This fixture may run on a connection of its own (not the one tests hold); left
+        # open, PostgreSQL refuses to drop the test database at the end of the run.
+        connection.close()
     return book
 
 
