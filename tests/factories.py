@@ -103,3 +103,57 @@ def blue_card(**route_fields: object) -> Route:
     KeyFactFactory(route=route, topic="fees", text="€75 visa, €100 permit")
     OpenQuestionFactory(route=route, topic="Settlement", text="27 or 21 months?")
     return route
+
+
+def h1b() -> Route:
+    """A small H-1B: a bachelor's degree or higher and a US job offer."""
+    route = RouteFactory(slug="us-h1b", name="H-1B", country="US", currency="USD")
+    RequirementFactory(
+        route=route,
+        question=Question.objects.get(key="education_level"),
+        operator="gte",
+        value="bachelor",
+    )
+    RequirementFactory(
+        route=route,
+        question=Question.objects.get(key="job_offer_country"),
+        operator="eq",
+        value="US",
+    )
+    KeyFactFactory(route=route, topic="fees", text="$215 registration")
+    KeyFactFactory(route=route, topic="processing_time", text="Lottery in March")
+    return route
+
+
+def unclear_k_visa(
+    met_text: str = "Young science and technology talent (no published age limit)",
+) -> Route:
+    """A K visa whose only rule is an unpublished age limit, so it can only ever "may fit"."""
+    route = RouteFactory(slug="cn-k-visa", name="K visa", country="CN", currency="CNY")
+    RequirementFactory(
+        route=route,
+        question=Question.objects.get(key="age"),
+        operator="lte",
+        value=45,
+        certainty="unclear",
+        met_text=met_text,
+    )
+    return route
+
+
+def joint_route(**fields: object) -> Route:
+    """(STEM and no dependants) or funds: no single answer settles it, yet all three can."""
+    route = RouteFactory(slug="joint", **fields)
+    for pathway, key, value in [
+        ("one", "stem_field", True),
+        ("one", "has_dependants", False),
+        ("two", "proof_of_funds", True),
+    ]:
+        RequirementFactory(
+            route=route,
+            pathway=pathway,
+            question=Question.objects.get(key=key),
+            operator="eq",
+            value=value,
+        )
+    return route

@@ -17,7 +17,7 @@ from eligibility import questionnaire
 from eligibility.engine import Verdict
 from eligibility.models import Answer, Assessment, Question
 from eligibility.rules import load_rulebook
-from tests.factories import RequirementFactory, RouteFactory, blue_card
+from tests.factories import RequirementFactory, RouteFactory, blue_card, joint_route
 
 pytestmark = pytest.mark.django_db
 
@@ -294,19 +294,7 @@ def test_the_flow_stops_once_every_verdict_is_settled(routes):
 
 def test_a_question_that_decides_a_route_only_with_another_is_still_asked(db):
     """(STEM and no dependants) or funds: no single answer settles it, yet all three can."""
-    route = RouteFactory(slug="joint")
-    for pathway, key, value in [
-        ("one", "stem_field", True),
-        ("one", "has_dependants", False),
-        ("two", "proof_of_funds", True),
-    ]:
-        RequirementFactory(
-            route=route,
-            pathway=pathway,
-            question=Question.objects.get(key=key),
-            operator="eq",
-            value=value,
-        )
+    joint_route()
     book = load_rulebook()
     on = dt.date(2026, 6, 1)
 

@@ -10,8 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from eligibility.models import Question
-from tests.factories import KeyFactFactory, RequirementFactory, RouteFactory, blue_card
+from tests.factories import blue_card, h1b, unclear_k_visa
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,29 +21,8 @@ def known_routes() -> None:
     """Blue Card (a German offer paying enough), H-1B (a degree and a US offer) and a K visa
     whose only rule is unclear, so it can only ever "may fit"."""
     blue_card()
-    h1b = RouteFactory(slug="us-h1b", name="H-1B", country="US", currency="USD")
-    RequirementFactory(
-        route=h1b,
-        question=Question.objects.get(key="education_level"),
-        operator="gte",
-        value="bachelor",
-    )
-    RequirementFactory(
-        route=h1b,
-        question=Question.objects.get(key="job_offer_country"),
-        operator="eq",
-        value="US",
-    )
-    KeyFactFactory(route=h1b, topic="fees", text="$215 registration")
-    k_visa = RouteFactory(slug="cn-k-visa", name="K visa", country="CN", currency="CNY")
-    RequirementFactory(
-        route=k_visa,
-        question=Question.objects.get(key="age"),
-        operator="lte",
-        value=45,
-        certainty="unclear",
-        met_text="Young talent (no published age limit)",
-    )
+    h1b()
+    unclear_k_visa(met_text="Young talent (no published age limit)")
 
 
 def assert_accessible(page: Page) -> None:
