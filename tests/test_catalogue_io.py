@@ -82,6 +82,24 @@ def test_the_command_reports_skipped_routes(tmp_path):
     )
 
 
+def test_the_command_tells_an_unchanged_route_from_an_edited_one(tmp_path):
+    path = tmp_path / "routes.yaml"
+    import_catalogue(SMALL)
+    path.write_text(export_catalogue())
+    out = io.StringIO()
+    call_command("import_routes", str(path), stdout=out)
+    assert "differ from the file" not in out.getvalue()
+    edited = Requirement.objects.get(question__key="offered_salary")
+    edited.value = 46000
+    edited.save()
+    out = io.StringIO()
+    call_command("import_routes", str(path), stdout=out)
+    assert (
+        "Of these, 1 differ from the file (edited since, or loaded from another file): "
+        "de-blue-card. Use --replace to load the file's version." in out.getvalue()
+    )
+
+
 def test_replace_overwrites_a_route_of_the_same_slug():
     import_catalogue(SMALL)
     report = import_catalogue(SMALL.replace("EU Blue Card", "Blue Card"), replace=True)

@@ -71,15 +71,18 @@ class CatalogueError(ValueError):
 class ImportReport:
     questions_created: list[str] = field(default_factory=list)
     questions_skipped: list[str] = field(default_factory=list)
+    questions_edited: list[str] = field(default_factory=list)
     routes_created: list[str] = field(default_factory=list)
     routes_skipped: list[str] = field(default_factory=list)
+    routes_edited: list[str] = field(default_factory=list)
     routes_replaced: list[str] = field(default_factory=list)
 
 
-def _number(value: Decimal | None) -> int | float | None:
+def _number(value: Decimal | float | None) -> int | float | None:
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _conditions(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,49 +95,55 @@ def _source(row: Requirement | KeyFact | OpenQuestion) -> dict[str, Any]:
     return {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
 
 
+def export_question(q: Question) -> dict[str, Any]:
+    row = {name: getattr(q, name) for name in QUESTION_FIELDS}
+    row["min_value"], row["max_value"] = _number(q.min_value), _number(q.max_value)
+    row["ask_if"] = _conditions(q.ask_if)
+    return row
+
+
+def export_route(route: Route) -> dict[str, Any]:
+    """One route with its key facts, requirements and open questions (best prefetched)."""
+    row = {name: getattr(route, name) for name in ROUTE_FIELDS}
+    row["country"] = route.country.code
+    row["key_facts"] = [
+        {**{n: getattr(f, n) for n in KEY_FACT_FIELDS}, "source": _source(f)}
+        for f in sorted(
+            route.key_facts.all(),
+            key=lambda f: list(KeyFact.Topic).index(KeyFact.Topic(f.topic)),
+        )
+    ]
+    row["requirements"] = [
+        {
+            **{n: getattr(r, n) for n in REQUIREMENT_FIELDS if n != "question"},
+            "question": r.question.key,
+            "source": _source(r),
+        }
+        for r in sorted(route.requirements.all(), key=lambda r: (r.order, r.pk))
+    ]
+    row["requirements"] = [
+        {n: r[n] for n in (*REQUIREMENT_FIELDS, "source")} for r in row["requirements"]
+    ]
+    row["open_questions"] = [
+        {
+            **{n: getattr(o, n) for n in OPEN_QUESTION_FIELDS},
+            "show_if": _conditions(o.show_if),
+            "source": _source(o),
+        }
+        for o in sorted(route.open_questions.all(), key=lambda o: (o.order, o.pk))
+    ]
+    return row
+
+
 def export_data() -> dict[str, Any]:
     """Every question and route (drafts too), in display order."""
-    questions = []
-    for q in Question.objects.order_by("order", "key"):
-        row = {name: getattr(q, name) for name in QUESTION_FIELDS}
-        row["min_value"], row["max_value"] = _number(q.min_value), _number(q.max_value)
-        row["ask_if"] = _conditions(q.ask_if)
-        questions.append(row)
-    routes = []
-    query = Route.objects.order_by("slug").prefetch_related(
+    routes = Route.objects.order_by("slug").prefetch_related(
         "key_facts", "open_questions", "requirements__question"
     )
-    for route in query:
-        row = {name: getattr(route, name) for name in ROUTE_FIELDS}
-        row["country"] = route.country.code
-        row["key_facts"] = [
-            {**{n: getattr(f, n) for n in KEY_FACT_FIELDS}, "source": _source(f)}
-            for f in sorted(
-                route.key_facts.all(),
-                key=lambda f: list(KeyFact.Topic).index(KeyFact.Topic(f.topic)),
-            )
-        ]
-        row["requirements"] = [
-            {
-                **{n: getattr(r, n) for n in REQUIREMENT_FIELDS if n != "question"},
-                "question": r.question.key,
-                "source": _source(r),
-            }
-            for r in sorted(route.requirements.all(), key=lambda r: (r.order, r.pk))
-        ]
-        row["requirements"] = [
-            {n: r[n] for n in (*REQUIREMENT_FIELDS, "source")} for r in row["requirements"]
-        ]
-        row["open_questions"] = [
-            {
-                **{n: getattr(o, n) for n in OPEN_QUESTION_FIELDS},
-                "show_if": _conditions(o.show_if),
-                "source": _source(o),
-            }
-            for o in sorted(route.open_questions.all(), key=lambda o: (o.order, o.pk))
-        ]
-        routes.append(row)
-    return {"questions": questions, "routes": routes}
+    return {
+        "questions": [export_question(q) for q in Question.objects.order_by("order", "key")],
+        "routes": [export_route(route) for route in routes],
+    }
 
 
 def dump(data: dict[str, Any]) -> str:
@@ -212,8 +221,11 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
     for i, raw in enumerate(data.get("questions") or [], start=1):
         where = f"question {i} ({raw.get('key', '?')})"
         fields = _pick(raw, QUESTION_FIELDS, where)
-        if Question.objects.filter(key=fields.get("key")).exists():
-            report.questions_skipped.append(fields["key"])
+        existing_question = Question.objects.filter(key=fields.get("key")).first()
+        if existing_question is not None:
+            report.questions_skipped.append(existing_question.key)
+            if export_question(existing_question) != export_question(Question(**fields)):
+                report.questions_edited.append(existing_question.key)
             continue
         question = Question(**fields)
         _check(question, where)
@@ -226,6 +238,8 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         existing = Route.objects.filter(slug=fields.get("slug")).first()
         if existing is not None and not replace:
             report.routes_skipped.append(existing.slug)
+            if export_route(existing) != raw:
+                report.routes_edited.append(existing.slug)
             continue
         if existing is not None:
             existing.delete()

@@ -45,7 +45,17 @@ class Command(BaseCommand):
                 f"Skipped {len(result.routes_skipped)} route(s) that already exist (kept as "
                 f"they are): {', '.join(result.routes_skipped)}."
             )
+        if result.routes_edited:
+            out.write(
+                f"  Of these, {len(result.routes_edited)} differ from the file (edited since, "
+                f"or loaded from another file): {', '.join(result.routes_edited)}. "
+                "Use --replace to load the file's version."
+            )
         if result.questions_skipped:
-            out.write(f"Skipped {len(result.questions_skipped)} question(s) that already exist.")
+            out.write(
+                f"Skipped {len(result.questions_skipped)} question(s) that already exist "
+                f"({len(result.questions_skipped) - len(result.questions_edited)} the same as "
+                f"in the file, {len(result.questions_edited)} different, kept as they are)."
+            )
             if options["verbosity"] > 1:
                 out.write("  " + ", ".join(result.questions_skipped))
