@@ -78,6 +78,7 @@ class Applicant(FastHttpUser):
     """Start, answer every question asked, results, PDF; then start again."""
 
     wait_time = constant(0)
+    final_steps: tuple[tuple[str, str], ...] = (("results", "results/"), ("pdf", "results.pdf"))
 
     @task
     def one_assessment(self) -> None:
@@ -125,7 +126,7 @@ class Applicant(FastHttpUser):
                     answered.failure(f"answer {key}: no next step (an error message?)")
                     return
                 location = urllib.parse.urlsplit(pushed).path
-        for step, path in (("results", "results/"), ("pdf", "results.pdf")):
+        for step, path in self.final_steps:
             with self.client.get(f"/a/{token}/{path}", name=step, catch_response=True) as got:
                 record_queries(step, got)
                 if got.status_code != 200:
@@ -135,6 +136,13 @@ class Applicant(FastHttpUser):
                     got.failure("pdf: not a PDF")
                     return
         COMPLETED[0] += 1
+
+
+class ApplicantWithoutPdf(Applicant):
+    """The same applicant who never downloads the PDF: shows what the answer step costs when
+    no PDF rendering competes with it for the CPU (reported beside the targets, not for one)."""
+
+    final_steps = (("results", "results/"),)
 
 
 class FloorVisitor(FastHttpUser):
@@ -354,6 +362,7 @@ def table(result: dict) -> str:
     for label, phase in (
         ("32 applicants, 13 routes", result["applicants_32"]),
         ("16 applicants, 13 routes", result["applicants_16"]),
+        ("16 applicants who skip the PDF, 13 routes", result["applicants_16_no_pdf"]),
         ("2 applicants, 200 routes", result["applicants_200_routes"]),
     ):
         lines.append(
@@ -439,6 +448,8 @@ def main() -> None:
         result["applicants_32"] = run_phase(Applicant, 32, seconds, server)
         print("Phase 3/4: 16 applicants")
         result["applicants_16"] = run_phase(Applicant, 16, seconds, server)
+        print("Phase 3b: 16 applicants who skip the PDF (for comparison)")
+        result["applicants_16_no_pdf"] = run_phase(ApplicantWithoutPdf, 16, seconds, server)
     finally:
         server.stop()
 
