@@ -157,3 +157,23 @@ def joint_route(**fields: object) -> Route:
             value=value,
         )
     return route
+
+
+def requirement_form_fields(**fields: object) -> dict[str, object]:
+    """What the admin's requirement form posts for a settled rule with no points, no dates
+    and a sourced title; `fields` sets the question, operator, value and anything else."""
+    return {
+        "pathway": "",
+        "order": "1",
+        "certainty": "settled",
+        "points": "",
+        "points_group": "",
+        "met_text": "",
+        "not_met_text": "",
+        "effective_from": "",
+        "effective_until": "",
+        "source_title": "Fact sheet",
+        "source_url": "",
+        "source_as_of": "2026-11-28",
+        **fields,
+    }

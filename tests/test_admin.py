@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from eligibility.models import Question, Requirement, Route
-from tests.factories import RouteFactory, blue_card
+from tests.factories import RouteFactory, blue_card, requirement_form_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -41,21 +41,8 @@ def route_form(route: Route, requirement: dict[str, str]) -> dict[str, str]:
     for prefix in ("requirements", "key_facts", "open_questions"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     data |= {"requirements-TOTAL_FORMS": "1"}
-    base = {
-        "pathway": "",
-        "order": "1",
-        "certainty": "settled",
-        "points": "",
-        "points_group": "",
-        "met_text": "",
-        "not_met_text": "",
-        "effective_from": "",
-        "effective_until": "",
-        "source_title": "Fact sheet",
-        "source_url": "",
-        "source_as_of": "2026-11-28",
-    }
-    data |= {f"requirements-0-{k}": v for k, v in (base | requirement).items()}
+    fields = requirement_form_fields(**requirement)
+    data |= {f"requirements-0-{k}": str(v) for k, v in fields.items()}
     return data
 
 

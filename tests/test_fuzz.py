@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from eligibility import answers, engine
 from eligibility.admin import RequirementForm
 from eligibility.models import Answer, Assessment, Question
-from tests.factories import QuestionFactory, RouteFactory
+from tests.factories import QuestionFactory, RouteFactory, requirement_form_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(
@@ -204,24 +204,15 @@ def test_the_assess_command_process_prints_one_line_and_no_traceback_for_bad_inp
 
 
 def requirement_data(question: Question, operator: str, value: str, certainty: str) -> dict:
-    return {
-        "route": RouteFactory.create().pk,
-        "pathway": "",
-        "question": question.pk,
-        "operator": operator,
-        "value": value,
-        "certainty": certainty,
-        "points": "",
-        "points_group": "",
-        "met_text": "",
-        "not_met_text": "",
-        "effective_from": "",
-        "effective_until": "",
-        "order": "0",
-        "source_title": "Fact sheet",
-        "source_url": "https://example.org/",
-        "source_as_of": "2026-11-28",
-    }
+    return requirement_form_fields(
+        route=RouteFactory.create().pk,
+        question=question.pk,
+        operator=operator,
+        value=value,
+        certainty=certainty,
+        order="0",
+        source_url="https://example.org/",
+    )
 
 
 @pytest.mark.django_db
