@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from eligibility import answers, engine
-from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
 
 
 def _value_as_text(value: Any) -> str:
@@ -24,19 +34,21 @@ def _value_as_text(value: Any) -> str:
     return str(value)
 
 
-class RequirementForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The value is typed as plain text and checked against the question's kind, so that
-    "≥ abc" on a whole-number question is refused with a message that says why."""
+class RequirementValueForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The value is typed as plain text and checked against the gate's question and operator,
+    by the same code that reads applicants' answers, so that "≥ abc" on a number is refused
+    with a message that says why."""
 
     value = forms.CharField(
         required=False,
+        max_length=1000,  # a long list of country codes; longer is a mistake, not a rule
         help_text="A number (50700), a choice (bachelor), a country code (DE), yes/no, a list "
-        "for “is one of” (top100, top200), or years_before:3 for a year relative to today. "
-        "Leave blank for “is answered” and for unclear rules.",
+        "for “is one of” (top100, top200), or years_before:3 for a date that many years before "
+        "the day of the assessment. Leave blank for “is answered” and for unclear values.",
     )
 
     class Meta:
-        model = Requirement
+        model = RequirementValue
         fields = "__all__"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -46,20 +58,85 @@ class RequirementForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        question, operator = data.get("question"), data.get("operator")
+        if self.has_error("value"):  # too long to be a value
+            return data
+        # The gate as posted with this value (DatedValuesFormSet sets it), so that a value is
+        # checked against the question and operator chosen on the same page, not the stored ones.
+        requirement = getattr(self.instance, "requirement", None)
         text = (data.get("value") or "").strip()
-        if question is None or not operator:
+        try:
+            question = requirement.question.as_rule(resolve=False) if requirement else None
+            operator = engine.Operator(requirement.operator) if requirement else None
+        except (ObjectDoesNotExist, ValueError):
+            question = operator = None
+        if question is None or operator is None:
+            # Also keeps the model from reading a value it has no question for.
+            self.add_error(
+                "value", "Choose the gate's question and operator; then the value is checked."
+            )
             return data
         if data.get("certainty") == engine.Certainty.UNCLEAR and not text:
             data["value"] = None
             return data
         try:
-            data["value"] = answers.parse_rule_value(
-                question.as_rule(), engine.Operator(operator), text
-            )
-        except answers.AnswerError as exc:
+            data["value"] = answers.parse_rule_value(question, operator, text)
+        except (ValueError, ArithmeticError) as exc:
             self.add_error("value", str(exc))
         return data
+
+
+def _day(day: dt.date) -> str:
+    return "the start" if day == dt.date.min else f"{day:%d %b %Y}"
+
+
+class DatedValuesFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    """A gate needs at least one value, and two values may not be in force on the same day."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.instance.requirement = self.instance  # the gate as posted, saved or not
+
+    def clean(self) -> None:
+        super().clean()
+        spans = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            start = data.get("effective_from") or dt.date.min
+            end = data.get("effective_until") or dt.date.max
+            if start <= end:  # else the form says its last day is before its first
+                spans.append((start, end))
+        if not spans and not any(form.errors for form in self.forms):
+            raise forms.ValidationError(
+                "Give the gate at least one value, or mark it unclear from a date."
+            )
+        spans.sort()
+        for (_, end), (next_start, _) in itertools.pairwise(spans):
+            if next_start <= end:
+                raise forms.ValidationError(
+                    f"Two values are in force from {_day(next_start)}: give the earlier one a "
+                    "last day before the next one starts."
+                )
+
+
+class RequirementValueInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = RequirementValue
+    form = RequirementValueForm
+    formset = DatedValuesFormSet
+    extra = 0
+    fieldsets = [
+        (None, {"fields": [("value", "certainty"), ("effective_from", "effective_until"), "note"]}),
+        (
+            "Source",
+            {
+                "fields": [
+                    ("source_title", "source_url"),
+                    ("source_as_of", "source_as_of_approximate"),
+                ]
+            },
+        ),
+    ]
 
 
 class SourcedInline(admin.StackedInline):  # type: ignore[type-arg]
@@ -67,27 +144,71 @@ class SourcedInline(admin.StackedInline):  # type: ignore[type-arg]
     show_change_link = False
 
 
-class RequirementInline(SourcedInline):
+class RequirementInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Gates on the route page; their dated values are edited on each gate's own page."""
+
     model = Requirement
-    form = RequirementForm
+    extra = 0
+    show_change_link = True
     autocomplete_fields = ["question"]
-    fieldsets = [
-        (None, {"fields": [("pathway", "order"), ("question", "operator", "value"), "certainty"]}),
-        ("Points", {"fields": [("points", "points_group")], "classes": ["collapse"]}),
-        ("Wording for applicants", {"fields": ["met_text", "not_met_text"]}),
-        ("In force", {"fields": [("effective_from", "effective_until")]}),
-        ("Source", {"fields": [("source_title", "source_url", "source_as_of")]}),
+    fields = [
+        "order",
+        "pathway",
+        "question",
+        "operator",
+        "points",
+        "points_group",
+        "explanation",
+        "values_in_force",
     ]
+    readonly_fields = ["values_in_force"]
+
+    @admin.display(description="Values")
+    def values_in_force(self, requirement: Requirement) -> str:
+        if requirement.pk is None:
+            return "Save, then add dated values on the gate's page."
+        return (
+            "; ".join(
+                f"{_value_as_text(v.value) or v.get_certainty_display()} "
+                f"from {v.effective_from or 'the start'}"
+                f"{f' to {v.effective_until}' if v.effective_until else ''}"
+                for v in requirement.values.all()
+            )
+            or "No values: unknown on every date"
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
+        return super().get_queryset(request).select_related("question").prefetch_related("values")
+
+
+@admin.register(Requirement)
+class RequirementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "route", "pathway", "question", "operator"]
+    list_select_related = ["route", "question"]
+    list_filter = ["route"]
+    search_fields = ["route__slug", "route__name", "pathway", "question__key"]
+    autocomplete_fields = ["question"]
+    inlines = [RequirementValueInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["route", ("pathway", "order"), ("question", "operator"), "explanation"]},
+        ),
+        ("Points", {"fields": [("points", "points_group")], "classes": ["collapse"]}),
+    ]
+
+
+SOURCE_FIELDS = ("source_title", "source_url", "source_as_of", "source_as_of_approximate")
 
 
 class KeyFactInline(SourcedInline):
     model = KeyFact
-    fields = [("topic", "unclear"), "text", ("source_title", "source_url", "source_as_of")]
+    fields = [("topic", "unclear"), "text", SOURCE_FIELDS]
 
 
 class OpenQuestionInline(SourcedInline):
     model = OpenQuestion
-    fields = [("topic", "order"), "text", "show_if", ("source_title", "source_url", "source_as_of")]
+    fields = [("topic", "order"), "text", "show_if", SOURCE_FIELDS]
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -127,6 +248,7 @@ class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 ]
             },
         ),
+        ("Open for applications", {"fields": [("opens_on", "closes_on")]}),
         ("Points and money", {"fields": [("points_needed", "points_table_partial"), "currency"]}),
         (
             "Verification",

@@ -4,6 +4,7 @@ by the questionnaire, the admin, the catalogue loader and the `assess` command."
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -78,7 +79,10 @@ def _decimal(raw: Any, *, money: bool = False) -> Decimal | None:
             return None
     else:
         return None
-    return number if number.is_finite() else None
+    # An exponent like 1E-300000000 is short to type but millions of digits to store.
+    if not number.is_finite() or (number and not -20 <= number.adjusted() <= 20):
+        return None
+    return number
 
 
 def parse_answer(question: QuestionRule, raw: Any) -> Any:
@@ -118,6 +122,8 @@ def parse_answer(question: QuestionRule, raw: Any) -> Any:
             raise AnswerError(f"Choose yes or no for {_your(question)}.")
         case Kind.CHOICE | Kind.ORDINAL:
             values = [v for v, _ in question.choices]
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                raw = str(raw)  # a month given as 1 in JSON is the choice "1"
             if isinstance(raw, str) and raw.strip() in values:
                 return raw.strip()
             allowed = ", ".join(values)
@@ -134,10 +140,38 @@ def parse_answer(question: QuestionRule, raw: Any) -> Any:
             raise AnswerError(
                 f"Enter {_your(question)} as a two-letter ISO country code, like DE or IN{also}."
             )
+        case Kind.COUNTRIES:
+            return _countries(question, raw)
     raise AnswerError(f"Cannot read an answer to {question.key}.")
 
 
+def _countries(question: QuestionRule, raw: Any) -> tuple[str, ...]:
+    """One or more ISO codes: a JSON list, one code, or codes separated by commas or spaces."""
+    items = re.split(r"[\s,;]+", raw.strip()) if isinstance(raw, str) else raw
+    message = (
+        f"Enter {_your(question)} as one or more two-letter ISO country codes, like IN or IN, GB."
+    )
+    if not isinstance(items, (list, tuple)) or len(items) > 20:
+        raise AnswerError(message)
+    single = dataclasses.replace(question, kind=Kind.COUNTRY)
+    codes: list[str] = []
+    for item in items:
+        if item == "":
+            continue
+        try:
+            code = parse_answer(single, item)
+        except AnswerError:
+            raise AnswerError(message) from None
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise AnswerError(message)
+    return tuple(codes)
+
+
 def _to_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
@@ -151,10 +185,16 @@ def parse_rule_value(question: QuestionRule, operator: Operator, raw: Any) -> An
         return None
     if raw is None or raw == "":
         raise AnswerError(f"Enter a value for “{question.label}”.")
+    if question.kind is Kind.COUNTRIES and operator not in LIST_OPERATORS:
+        raise AnswerError(
+            f"“{question.label}” can have several answers: use is one of or is none of."
+        )
     if operator in LIST_OPERATORS:
         items = [s.strip() for s in raw.split(",")] if isinstance(raw, str) else raw
         if not isinstance(items, list) or not items:
             raise AnswerError("Enter one or more values, separated by commas.")
+        if question.kind is Kind.COUNTRIES:
+            question = dataclasses.replace(question, kind=Kind.COUNTRY)
         return [_to_json(_rule_scalar(question, operator, item)) for item in items]
     if operator in ORDERING_OPERATORS and question.kind in (
         Kind.BOOLEAN,
@@ -172,21 +212,24 @@ def _rule_scalar(question: QuestionRule, operator: Operator, raw: Any) -> Any:
     if question.kind is Kind.INTEGER:
         years = _years_before(raw)
         if years is not None:
+            if operator not in ORDERING_OPERATORS:
+                raise AnswerError("years_before:N compares dates: use ≥, >, ≤ or <.")
+            if not 0 <= years <= 100:
+                raise AnswerError("years_before:N needs N from 0 to 100.")
             return {"years_before": years}
-    unbounded = QuestionRule(
-        key=question.key,
-        label=question.label,
-        kind=question.kind,
-        choices=question.choices,
-        short_label=question.short_label,
-    )
     try:
-        return parse_answer(unbounded, raw)
+        return parse_answer(question, raw)
     except AnswerError as exc:
         raise AnswerError(
-            f"“{operator.label} {raw}” does not fit “{question.label}”: "
+            f"“{operator.label} {_shortened(raw)}” does not fit “{question.label}”: "
             f"{str(exc).replace(_your(question), 'the value')}"
         ) from exc
+
+
+def _shortened(raw: Any, limit: int = 40) -> str:
+    """A rejected value as an error message repeats it: never a 100 KB message."""
+    text = str(raw)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _years_before(raw: Any) -> int | None:
@@ -209,6 +252,8 @@ def engine_value(question: QuestionRule, operator: Operator, stored: Any) -> Any
     if operator is Operator.ANSWERED or stored is None:
         return None
     if isinstance(stored, list):
+        if question.kind is Kind.COUNTRIES:
+            question = dataclasses.replace(question, kind=Kind.COUNTRY)
         return tuple(engine_value(question, Operator.EQ, item) for item in stored)
     if isinstance(stored, Mapping) and "years_before" in stored:
         return YearsBefore(int(stored["years_before"]))
@@ -264,6 +309,8 @@ def question_rule(
     section: str = "",
     order: int = 0,
     short_label: str = "",
+    unit: str = "",
+    month_key: str = "",
 ) -> QuestionRule:
     """A QuestionRule from stored fields; "ask only if" is resolved later (rules.py), when all
     questions are known."""
@@ -284,4 +331,6 @@ def question_rule(
         section=section,
         order=order,
         short_label=short_label,
+        unit=unit,
+        month_key=month_key,
     )

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from auditlog.registry import auditlog
 
-from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
 
-RULE_MODELS = (Question, Route, Requirement, KeyFact, OpenQuestion)
+RULE_MODELS = (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion)
 
 
 def register_rule_models() -> None:

@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -17,14 +18,40 @@ from eligibility import answers, engine
 
 
 class Sourced(models.Model):
-    """Every rule, key fact and open question says where it comes from and as of when."""
+    """Every rule value, key fact and open question says where it comes from and as of when."""
 
     source_title = models.CharField(max_length=300)
     source_url = models.URLField(max_length=500, blank=True)
     source_as_of = models.DateField("source as of")
+    source_as_of_approximate = models.BooleanField(
+        "as-of date is approximate",
+        default=False,
+        help_text="The page shows no date: the as-of date is inferred (shown as “about”).",
+    )
 
     class Meta:
         abstract = True
+
+    def source(self) -> engine.Source:
+        return engine.Source(
+            self.source_title, self.source_url, self.source_as_of, self.source_as_of_approximate
+        )
+
+
+def _known_questions(extra: Question | None = None) -> dict[str, engine.QuestionRule]:
+    """Every question as the engine reads it, for checking conditions when they are saved."""
+    known = {q.key: q.as_rule(resolve=False) for q in Question.objects.all()}
+    if extra is not None and extra.key:
+        known[extra.key] = extra.as_rule(resolve=False)
+    return known
+
+
+def _checked_condition(raw: Any, field: str, extra: Question | None = None) -> None:
+    """A condition is refused when saved unless every clause parses for its question."""
+    try:
+        answers.parse_condition(raw, known_questions=_known_questions(extra))
+    except ValueError as exc:
+        raise ValidationError({field: str(exc)}) from exc
 
 
 class Question(models.Model):
@@ -50,6 +77,19 @@ class Question(models.Model):
     )
     min_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     max_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Singular unit of a number (year, point) or the period of an amount of "
+        "money (year, hour), so that rules read “at least 3 years”, “€50,700 a year”.",
+    )
+    month_question = models.SlugField(
+        "month question",
+        max_length=60,
+        blank=True,
+        help_text="For a year question: the key of the question asking the month, so that "
+        "periods counted from a date (“within 3 years of graduating”) can be decided.",
+    )
     section = models.CharField(max_length=60)
     order = models.PositiveIntegerField(default=0)
     ask_if = models.JSONField(
@@ -68,18 +108,27 @@ class Question(models.Model):
 
     def clean(self) -> None:
         try:
-            self.as_rule()
+            self.as_rule(resolve=False)
         except ValueError as exc:
             raise ValidationError({"choices": str(exc)}) from exc
         if self.kind in (answers.Kind.CHOICE, answers.Kind.ORDINAL) and not self.choices:
             raise ValidationError({"choices": "A choice question needs at least one choice."})
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValidationError({"max_value": "The largest answer is below the smallest."})
+        if self.month_question and not Question.objects.filter(key=self.month_question).exists():
+            raise ValidationError(
+                {"month_question": f"No question has the key “{self.month_question}”."}
+            )
         if self.ask_if:
-            try:
-                answers.parse_condition(self.ask_if, known_questions=None)
-            except ValueError as exc:
-                raise ValidationError({"ask_if": str(exc)}) from exc
+            _checked_condition(self.ask_if, "ask_if", extra=self)
 
-    def as_rule(self) -> engine.QuestionRule:
+    def as_rule(self, *, resolve: bool = True) -> engine.QuestionRule:
+        """The question as the engine reads it; `resolve=False` leaves "ask only if" unparsed
+        (rules.py reads it once every question is known)."""
         return answers.question_rule(
             key=self.key,
             label=self.label,
@@ -92,12 +141,37 @@ class Question(models.Model):
             section=self.section,
             order=self.order,
             short_label=self.short_label,
+            unit=self.unit,
+            month_key=self.month_question,
         )
 
 
 class RouteQuerySet(models.QuerySet["Route"]):
     def published(self) -> RouteQuerySet:
         return self.filter(status=Route.Status.PUBLISHED)
+
+    def with_rules(self) -> RouteQuerySet:
+        """Routes with their gates (and each gate's question key), dated values, key facts and
+        open questions: four more queries, however many routes."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "requirements",
+                queryset=Requirement.objects.annotate_question_key()
+                .order_by("order", "id")
+                .prefetch_related(
+                    models.Prefetch(
+                        "values",
+                        queryset=RequirementValue.objects.order_by(
+                            models.F("effective_from").asc(nulls_first=True), "id"
+                        ),
+                    )
+                ),
+            ),
+            models.Prefetch("key_facts", queryset=KeyFact.objects.order_by("topic")),
+            models.Prefetch(
+                "open_questions", queryset=OpenQuestion.objects.order_by("order", "id")
+            ),
+        )
 
 
 class Route(models.Model):
@@ -124,7 +198,22 @@ class Route(models.Model):
     )
     last_verified_on = models.DateField()
     last_verified_by = models.CharField(max_length=200)
-    review_interval_days = models.PositiveIntegerField(default=90)
+    review_interval_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    opens_on = models.DateField(
+        "opens on",
+        null=True,
+        blank=True,
+        help_text="The first day applications are taken. Before it the route does not fit. "
+        "Blank: open since before our records.",
+    )
+    closes_on = models.DateField(
+        "closes on",
+        null=True,
+        blank=True,
+        help_text="The last day applications are taken; after it the route does not fit.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = RouteQuerySet.as_manager()
@@ -137,7 +226,10 @@ class Route(models.Model):
 
     @property
     def review_due_on(self) -> dt.date:
-        return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
+        try:
+            return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
+        except OverflowError:
+            return dt.date.max
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         return (today or timezone.localdate()) > self.review_due_on
@@ -146,6 +238,8 @@ class Route(models.Model):
         if self.currency and not (len(self.currency) == 3 and self.currency.isalpha()):
             raise ValidationError({"currency": "Enter a three-letter ISO 4217 code, e.g. EUR."})
         self.currency = self.currency.upper()
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": "The route closes before it opens."})
 
 
 class KeyFact(Sourced):
@@ -174,13 +268,21 @@ class RequirementQuerySet(models.QuerySet["Requirement"]):
         return self.annotate(question_key=models.F("question__key"))
 
 
-class Requirement(Sourced):
-    """One rule of a route. Requirements with the same pathway are alternatives to other
-    pathways; a blank pathway applies to all of them. A requirement with points is a scoring
-    item of the route's points table rather than a gate."""
+def no_numbers(text: str) -> None:
+    if any(ch.isdigit() for ch in text):
+        raise ValidationError(
+            "An explanation may not carry numbers: the rule's figures are shown from its "
+            "dated values, so that the words and the rule can never disagree."
+        )
+
+
+class Requirement(models.Model):
+    """A gate of a route: what is checked (a question and an operator, for a pathway, with
+    points). What it is checked against, and from when, are its dated values. Gates with the
+    same pathway are alternatives to other pathways; a blank pathway applies to all of them. A
+    gate with points is a scoring item of the route's points table."""
 
     Operator = engine.Operator
-    Certainty = engine.Certainty
 
     route = models.ForeignKey(Route, related_name="requirements", on_delete=models.CASCADE)
     pathway = models.CharField(
@@ -190,18 +292,15 @@ class Requirement(Sourced):
     operator = models.CharField(
         max_length=10, choices=[(o.value, o.label) for o in engine.Operator]
     )
-    value = models.JSONField(null=True, blank=True)
-    certainty = models.CharField(
-        max_length=10,
-        choices=[(c.value, c.label) for c in engine.Certainty],
-        default=engine.Certainty.SETTLED,
-    )
     points = models.PositiveIntegerField(null=True, blank=True)
     points_group = models.CharField(max_length=60, blank=True)
-    met_text = models.CharField("wording when met", max_length=300, blank=True)
-    not_met_text = models.CharField("wording when not met", max_length=300, blank=True)
-    effective_from = models.DateField(null=True, blank=True)
-    effective_until = models.DateField(null=True, blank=True, help_text="Last day in force.")
+    explanation = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[no_numbers],
+        help_text="Optional words added to the generated rule, e.g. “It must be related to the "
+        "job.” No numbers: those come from the values.",
+    )
     order = models.PositiveIntegerField(default=0)
 
     objects = RequirementQuerySet.as_manager()
@@ -212,19 +311,73 @@ class Requirement(Sourced):
     def __str__(self) -> str:
         return f"{self.route.slug}: {self.question.key} {self.get_operator_display()}"
 
+    def clean(self) -> None:
+        if self.points is not None and not self.points_group:
+            raise ValidationError({"points_group": "Give the points group this item belongs to."})
+
+
+class RequirementValue(Sourced):
+    """What a gate is checked against from a date: a settled value, an unclear rule ("unknown
+    from this date"), or a lottery, quota or approval (chance). A value runs until its last
+    day, or without end; two values of a gate may not be in force on the same day."""
+
+    Certainty = engine.Certainty
+
+    requirement = models.ForeignKey(Requirement, related_name="values", on_delete=models.CASCADE)
+    value = models.JSONField(null=True, blank=True)
+    certainty = models.CharField(
+        max_length=10,
+        choices=[(c.value, c.label) for c in engine.Certainty],
+        default=engine.Certainty.SETTLED,
+    )
+    effective_from = models.DateField(
+        null=True, blank=True, help_text="First day in force. Blank: since the route opened."
+    )
+    effective_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Last day in force. Blank: open-ended (end it before adding a later value).",
+    )
+    note = models.TextField(
+        blank=True,
+        help_text="For unclear and chance values: what is not known, or what decides "
+        "(shown to applicants as an open question).",
+    )
+
+    class Meta:
+        # Values with no first day come first on every database (PostgreSQL sorts nulls last).
+        ordering = ["requirement", models.F("effective_from").asc(nulls_first=True), "id"]
+        verbose_name = "dated value"
+
+    def __str__(self) -> str:
+        shown = self.get_certainty_display() if self.value is None else str(self.value)
+        start = f"from {self.effective_from:%d %b %Y}" if self.effective_from else "from the start"
+        end = f" to {self.effective_until:%d %b %Y}" if self.effective_until else ""
+        return f"{shown}, {start}{end}"
+
     def clean_fields(self, exclude: Any = None) -> None:
         super().clean_fields(exclude=exclude)
         # Checked here rather than in clean() so that a form that already refused the value
         # (and so excludes it) does not report it twice.
         if exclude and "value" in exclude:
             return
-        if self.question_id is not None and self.certainty == engine.Certainty.SETTLED:
-            try:
-                self.value = answers.parse_rule_value(
-                    self.question.as_rule(), engine.Operator(self.operator), self.value
-                )
-            except ValueError as exc:
-                raise ValidationError({"value": str(exc)}) from exc
+        try:
+            requirement = self.requirement
+        except Requirement.DoesNotExist:
+            return
+        if requirement.question_id is None:
+            return  # the gate's own form says a question is missing
+        if self.certainty == engine.Certainty.UNCLEAR and self.value in (None, ""):
+            self.value = None
+            return
+        try:
+            self.value = answers.parse_rule_value(
+                requirement.question.as_rule(resolve=False),
+                engine.Operator(requirement.operator),
+                self.value,
+            )
+        except ValueError as exc:
+            raise ValidationError({"value": str(exc)}) from exc
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -234,8 +387,10 @@ class Requirement(Sourced):
             and self.effective_until < self.effective_from
         ):
             errors["effective_until"] = "The last day in force is before the first."
-        if self.points is not None and not self.points_group:
-            errors["points_group"] = "Give the points group this item belongs to."
+        if self.certainty != engine.Certainty.SETTLED and not self.note.strip():
+            errors["note"] = (
+                "Say what is unclear, or what decides (a lottery, a quota, an approval)."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -259,10 +414,7 @@ class OpenQuestion(Sourced):
 
     def clean(self) -> None:
         if self.show_if:
-            try:
-                answers.parse_condition(self.show_if, known_questions=None)
-            except ValueError as exc:
-                raise ValidationError({"show_if": str(exc)}) from exc
+            _checked_condition(self.show_if, "show_if")
 
 
 def new_token() -> str:

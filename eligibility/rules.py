@@ -5,25 +5,68 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import time
 import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 
 from eligibility import answers, engine
-from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
+
+logger = logging.getLogger(__name__)
 
 
-def _source(row: KeyFact | Requirement | OpenQuestion) -> engine.Source:
-    return engine.Source(row.source_title, row.source_url, row.source_as_of)
+def _stored(question: engine.QuestionRule, operator: engine.Operator, stored: object) -> object:
+    """A stored value as the engine compares it. Values are parsed when saved, so this cannot
+    fail for data entered through the admin or the catalogue; if it does (SQL, an old row), the
+    raw value goes through and the engine makes that gate unknown."""
+    try:
+        return answers.engine_value(question, operator, stored)
+    except (ArithmeticError, TypeError, ValueError):
+        logger.error(
+            "Stored value %r for %s cannot be read; its gate will be unknown.", stored, question.key
+        )
+        return stored
+
+
+# A clause no answer can satisfy or refute: a condition that cannot be read is unknown.
+_UNREADABLE = (engine.Clause("", engine.Operator.ANSWERED, None),)
+
+
+def _conditions(raw: object, where: str) -> tuple[engine.Clause, ...]:
+    try:
+        return answers.parse_condition(raw, known_questions=None)
+    except ValueError:
+        logger.error("The condition of %s cannot be read: %r; it counts as unknown.", where, raw)
+        return _UNREADABLE
+
+
+def _question_rule(row: Question) -> engine.QuestionRule:
+    try:
+        return row.as_rule(resolve=False)
+    except ValueError:
+        saved_ask_if, row.ask_if = row.ask_if, []
+        try:
+            rule = row.as_rule(resolve=False)
+        finally:
+            row.ask_if = saved_ask_if
+        _conditions(saved_ask_if, f"question {row.key}")
+        return dataclasses.replace(rule, ask_if=_UNREADABLE)
 
 
 def question_rules(rows: list[Question]) -> dict[str, engine.QuestionRule]:
     """Questions with their "ask only if" values read as the engine compares them."""
-    plain = {q.key: q.as_rule() for q in rows}
+    plain = {q.key: _question_rule(q) for q in rows}
     resolved = {}
     for key, rule in plain.items():
         clauses = tuple(
@@ -37,7 +80,7 @@ def _clause_value(questions: dict[str, engine.QuestionRule], clause: engine.Clau
     question = questions.get(clause.question)
     if question is None:
         return clause.value
-    return answers.engine_value(question, clause.operator, clause.value)
+    return _stored(question, clause.operator, clause.value)
 
 
 def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engine.RouteRules:
@@ -53,18 +96,25 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
                 id=row.pk,
                 question=question,
                 operator=operator,
-                value=answers.engine_value(question, operator, row.value),
-                source=_source(row),
+                values=tuple(
+                    engine.DatedValue(
+                        value=_stored(question, operator, v.value),
+                        source=v.source(),
+                        effective_from=v.effective_from,
+                        effective_until=v.effective_until,
+                        certainty=engine.Certainty(v.certainty),
+                        note=v.note,
+                    )
+                    for v in row.values.all()
+                ),
                 pathway=row.pathway,
-                certainty=engine.Certainty(row.certainty),
                 points=row.points,
                 points_group=row.points_group,
-                met_text=row.met_text,
-                not_met_text=row.not_met_text,
-                effective_from=row.effective_from,
-                effective_until=row.effective_until,
+                explanation=row.explanation,
             )
         )
+    citizenship = questions.get(engine.CITIZENSHIP)
+    extra = {"citizenship_question": citizenship} if citizenship else {}
     return engine.RouteRules(
         slug=route.slug,
         name=route.name,
@@ -77,17 +127,17 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
         points_needed=route.points_needed,
         points_table_partial=route.points_table_partial,
         key_facts=tuple(
-            engine.KeyFactRule(engine.FactTopic(f.topic), f.text, f.unclear, _source(f))
+            engine.KeyFactRule(engine.FactTopic(f.topic), f.text, f.unclear, f.source())
             for f in route.key_facts.all()
         ),
         open_questions=tuple(
             engine.RouteOpenQuestion(
                 o.topic,
                 o.text,
-                _source(o),
+                o.source(),
                 tuple(
                     engine.Clause(c.question, c.operator, _clause_value(questions, c))
-                    for c in answers.parse_condition(o.show_if, known_questions=None)
+                    for c in _conditions(o.show_if, f"open question {o.pk}")
                 ),
             )
             for o in route.open_questions.all()
@@ -95,20 +145,16 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
         last_verified_on=route.last_verified_on,
         last_verified_by=route.last_verified_by,
         review_interval_days=route.review_interval_days,
+        opens_on=route.opens_on,
+        closes_on=route.closes_on,
+        **extra,
     )
 
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
-    """The published rules: five queries, however many routes there are."""
+    """The published rules: six queries, however many routes there are."""
     questions = question_rules(list(Question.objects.all()))
-    routes = Route.objects.published().prefetch_related(
-        Prefetch(
-            "requirements",
-            queryset=Requirement.objects.annotate_question_key().order_by("order", "id"),
-        ),
-        Prefetch("key_facts", queryset=KeyFact.objects.order_by("topic")),
-        Prefetch("open_questions", queryset=OpenQuestion.objects.order_by("order", "id")),
-    )
+    routes = Route.objects.published().with_rules()
     if slugs is not None:
         routes = routes.filter(slug__in=slugs)
     route_list = tuple(route_rules(r, questions) for r in routes)
@@ -146,7 +192,7 @@ def rules_changed(**kwargs: object) -> None:
 
 
 def watch_rule_changes() -> None:
-    for model in (Question, Route, Requirement, KeyFact, OpenQuestion):
+    for model in (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion):
         uid = f"rules-changed-{model.__name__}"
         post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)

@@ -5,6 +5,7 @@ round-trip it exactly."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,14 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
 
 CATALOGUE_PATH = Path(__file__).with_name("routes.yaml")
 
@@ -28,6 +36,8 @@ QUESTION_FIELDS = (
     "min_value",
     "max_value",
     "section",
+    "unit",
+    "month_question",
     "order",
     "ask_if",
 )
@@ -45,20 +55,18 @@ ROUTE_FIELDS = (
     "last_verified_on",
     "last_verified_by",
     "review_interval_days",
+    "opens_on",
+    "closes_on",
 )
 REQUIREMENT_FIELDS = (
     "pathway",
     "question",
     "operator",
-    "value",
-    "certainty",
     "points",
     "points_group",
-    "effective_from",
-    "effective_until",
-    "met_text",
-    "not_met_text",
+    "explanation",
 )
+VALUE_FIELDS = ("value", "certainty", "effective_from", "effective_until", "note")
 KEY_FACT_FIELDS = ("topic", "text", "unclear")
 OPEN_QUESTION_FIELDS = ("topic", "text", "show_if")
 
@@ -91,8 +99,11 @@ def _conditions(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: c[k] for k in (*order, *sorted(set(c) - set(order))) if k in c} for c in clauses]
 
 
-def _source(row: Requirement | KeyFact | OpenQuestion) -> dict[str, Any]:
-    return {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
+def _source(row: RequirementValue | KeyFact | OpenQuestion) -> dict[str, Any]:
+    source = {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
+    if row.source_as_of_approximate:
+        source["as_of_approximate"] = True
+    return source
 
 
 def export_question(q: Question) -> dict[str, Any]:
@@ -117,12 +128,17 @@ def export_route(route: Route) -> dict[str, Any]:
         {
             **{n: getattr(r, n) for n in REQUIREMENT_FIELDS if n != "question"},
             "question": r.question.key,
-            "source": _source(r),
+            "values": [
+                {**{n: getattr(v, n) for n in VALUE_FIELDS}, "source": _source(v)}
+                for v in sorted(
+                    r.values.all(), key=lambda v: (v.effective_from or dt.date.min, v.pk)
+                )
+            ],
         }
         for r in sorted(route.requirements.all(), key=lambda r: (r.order, r.pk))
     ]
     row["requirements"] = [
-        {n: r[n] for n in (*REQUIREMENT_FIELDS, "source")} for r in row["requirements"]
+        {n: r[n] for n in (*REQUIREMENT_FIELDS, "values")} for r in row["requirements"]
     ]
     row["open_questions"] = [
         {
@@ -138,7 +154,7 @@ def export_route(route: Route) -> dict[str, Any]:
 def export_data() -> dict[str, Any]:
     """Every question and route (drafts too), in display order."""
     routes = Route.objects.order_by("slug").prefetch_related(
-        "key_facts", "open_questions", "requirements__question"
+        "key_facts", "open_questions", "requirements__question", "requirements__values"
     )
     return {
         "questions": [export_question(q) for q in Question.objects.order_by("order", "key")],
@@ -178,6 +194,7 @@ def _source_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
         "source_title": source["title"],
         "source_url": source.get("url") or "",
         "source_as_of": _date(source["as_of"], where),
+        "source_as_of_approximate": bool(source.get("as_of_approximate", False)),
     }
 
 
@@ -189,13 +206,14 @@ def _check(obj: Any, where: str, exclude: list[str] | None = None) -> None:
         raise CatalogueError(f"{where}: {problems}") from None
 
 
-def _save(row: KeyFact | Requirement | OpenQuestion, where: str) -> None:
+def _save(row: KeyFact | RequirementValue | OpenQuestion, where: str) -> None:
     _check(row, where)
     row.save()
 
 
 def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, Any]:
-    unknown = set(raw) - set(names) - {"source", "key_facts", "requirements", "open_questions"}
+    nested = {"source", "key_facts", "requirements", "open_questions", "values"}
+    unknown = set(raw) - set(names) - nested
     if unknown:
         raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
     return {n: raw[n] for n in names if n in raw}
@@ -218,6 +236,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
     everything loads or nothing does."""
     data = parse(text)
     report = ImportReport()
+    places: dict[str, str] = {}
     for i, raw in enumerate(data.get("questions") or [], start=1):
         where = f"question {i} ({raw.get('key', '?')})"
         fields = _pick(raw, QUESTION_FIELDS, where)
@@ -228,9 +247,19 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
                 report.questions_edited.append(existing_question.key)
             continue
         question = Question(**fields)
+        # Conditions and month questions may name questions further down the file, so they
+        # are checked once all are saved. (Question.clean() checks them whatever full_clean
+        # excludes, so they are left out of this first check by blanking them.)
+        later = question.ask_if, question.month_question
+        question.ask_if, question.month_question = [], ""
         _check(question, where)
+        question.ask_if, question.month_question = later
         question.save()
         report.questions_created.append(question.key)
+        places[question.key] = where
+    for key in report.questions_created:
+        question = Question.objects.get(key=key)
+        _check(question, places[key])
     questions = {q.key: q for q in Question.objects.all()}
     for i, raw in enumerate(data.get("routes") or [], start=1):
         where = f"route {i} ({raw.get('slug', '?')})"
@@ -244,7 +273,8 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         if existing is not None:
             existing.delete()
             report.routes_replaced.append(existing.slug)
-        fields["last_verified_on"] = _date(fields.get("last_verified_on"), where)
+        for name in ("last_verified_on", "opens_on", "closes_on"):
+            fields[name] = _date(fields.get(name), where)
         route = Route(**fields)
         _check(route, where)
         route.save()
@@ -271,18 +301,28 @@ def _load_children(
         key = fields.pop("question", None)
         if key not in questions:
             raise CatalogueError(f"{place}: no question has the key “{key}”.")
-        for name in ("effective_from", "effective_until"):
-            fields[name] = _date(fields.get(name), place)
-        _save(
-            Requirement(
-                route=route,
-                question=questions[key],
-                order=j,
-                **fields,
-                **_source_fields(req, place),
-            ),
-            place,
-        )
+        requirement = Requirement(route=route, question=questions[key], order=j, **fields)
+        _check(requirement, place)
+        requirement.save()
+        values = req.get("values") or []
+        if not values:
+            raise CatalogueError(f"{place}: a requirement needs at least one dated value.")
+        spans = []
+        for k, item in enumerate(values, start=1):
+            spot = f"{place}, value {k}"
+            value_fields = _pick(item, VALUE_FIELDS, spot)
+            for name in ("effective_from", "effective_until"):
+                value_fields[name] = _date(value_fields.get(name), spot)
+            row = RequirementValue(
+                requirement=requirement, **value_fields, **_source_fields(item, spot)
+            )
+            _save(row, spot)
+            spans.append((row.effective_from or dt.date.min, row.effective_until or dt.date.max))
+        spans.sort()
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            if start <= end:
+                day = "from the start" if start == dt.date.min else f"on {start.isoformat()}"
+                raise CatalogueError(f"{place}: two values are in force {day}.")
     for j, item in enumerate(raw.get("open_questions") or [], start=1):
         place = f"{where}, open question {j}"
         _save(
