@@ -1,39 +1,58 @@
 """The evaluation engine: answers + a snapshot of published rules + a date in, verdicts out.
 
-Pure and typed: no ORM, no request, no clock. Everything that decides a verdict lives here.
+Pure and typed: no ORM, no request, no clock, no English. Everything that decides a verdict
+lives here; `wording.py` turns the structured results into sentences.
 
-Three-valued logic
-------------------
-Each requirement in force on the evaluation date has an outcome:
+Gates and their dated values
+----------------------------
+A route's rules are *gates* (RequirementRule): what is checked (a question, an operator, a
+pathway, points). What a gate is checked against is a list of *dated values* (DatedValue), each
+with its own start, optional end, certainty and source, in the manner of an OpenFisca
+parameter. On any date a gate has exactly one outcome:
 
-* MET or NOT_MET when the rule is settled and the applicant answered;
-* UNKNOWN when the question is unanswered (key missing) or answered "I don't know" (None),
-  and always when the rule itself is *unclear*: an unclear rule never yields MET (nor
-  NOT_MET); it yields an open question instead of a guess.
+* no value covers the date: UNKNOWN ("no figure published yet"), never absent, never met;
+* the value in force is *unclear*: UNKNOWN, with an open question, whatever the answer;
+* the value in force is *chance* (a lottery, a quota, an authority's discretion): when the
+  comparison holds the applicant is subject to it, so UNKNOWN; when it does not, MET. Chance
+  never yields MET for someone it applies to, and never NOT_MET;
+* the question is unanswered (key missing) or answered "I don't know" (None): UNKNOWN;
+* otherwise MET or NOT_MET by comparing the answer with the value. A period such as "within 3
+  years of graduating" compares dates, not years: a graduation year alone that straddles the
+  cut-off is UNKNOWN until the month is known.
 
-Outcomes combine with Kleene's strong logic. A *pathway* holds when every common requirement
-(blank pathway) and every requirement of that pathway holds (AND: any NOT_MET gives NOT_MET,
-else any UNKNOWN gives UNKNOWN). A route FITS when some pathway is MET, MAY FIT when none is
-MET but some is UNKNOWN, and DOES NOT FIT when every pathway is NOT_MET (OR).
+A stored value the engine cannot compare makes its gate UNKNOWN (and is logged): stored data
+never makes a page fail.
 
-Requirements with points are scoring items, not gates. Within a points group only the best
-MET item counts and groups add up (*earned*); counting UNKNOWN items as well gives the most
-still *possible*. A pathway with scoring items also needs the route's points: MET when
-earned >= needed, UNKNOWN when possible >= needed (or the route's table is only partly
-published), NOT_MET otherwise.
+Verdicts
+--------
+Outcomes combine with Kleene's strong logic. A *pathway* holds when every common gate (blank
+pathway) and every gate of that pathway holds (AND). A route FITS when some pathway is MET,
+MAY FIT when none is MET but some is UNKNOWN, and DOES NOT FIT when every pathway is NOT_MET
+(OR). Before a route opens, after it closes, and for a citizen of its country (who needs no
+visa there) it does not fit whatever the gates say; unanswered citizenship is UNKNOWN.
 
-Because an answer can only turn UNKNOWN into MET or NOT_MET, and points cannot be negative,
+Gates with points are scoring items. Within a points group only the best MET item counts and
+groups add up (*earned*); counting UNKNOWN items as well gives the most still *possible*. A
+pathway with scoring items also needs the route's points: MET when earned >= needed, UNKNOWN
+when possible >= needed (or the route's table is only partly published), NOT_MET otherwise.
+
+An answer can only turn UNKNOWN into MET or NOT_MET, and points cannot be negative, so
 answering one more question never changes a settled verdict (FITS or DOES NOT FIT).
 """
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
+
+logger = logging.getLogger(__name__)
 
 
 class Labelled(StrEnum):
@@ -56,6 +75,7 @@ class Kind(Labelled):
     CHOICE = "choice", "Choice"
     ORDINAL = "ordinal", "Ordered choice"
     COUNTRY = "country", "Country"
+    COUNTRIES = "countries", "One or more countries"
 
 
 class Operator(Labelled):
@@ -76,7 +96,8 @@ LIST_OPERATORS: Final = frozenset({Operator.IN, Operator.NOT_IN})
 
 class Certainty(Labelled):
     SETTLED = "settled", "Settled"
-    UNCLEAR = "unclear", "Unclear"
+    UNCLEAR = "unclear", "Unclear (unknown from this date)"
+    CHANCE = "chance", "Chance or approval (lottery, quota, discretion)"
 
 
 class FactTopic(Labelled):
@@ -96,18 +117,43 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Unknown(StrEnum):
+    """Why a gate's outcome is UNKNOWN."""
+
+    UNANSWERED = "unanswered"
+    DONT_KNOW = "dont_know"
+    UNCLEAR = "unclear"  # the rule in force is unclear
+    CHANCE = "chance"  # a lottery, quota or approval decides
+    UNPUBLISHED = "unpublished"  # no value covers the date
+    NEEDS_MONTH = "needs_month"  # the year alone straddles a cut-off date
+    DAY_DECIDES = "day_decides"  # the cut-off falls inside the month given
+    BAD_VALUE = "bad_value"  # a stored value the engine cannot compare
+
+
 class Verdict(Labelled):
     FITS = "fits", "Fits"
     MAY_FIT = "may_fit", "May fit"
     DOES_NOT_FIT = "does_not_fit", "Does not fit"
 
 
+class Closure(StrEnum):
+    """Why a route does not fit whatever its gates say."""
+
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+    CITIZEN = "citizen"
+
+
 class OpenQuestionKind(StrEnum):
     UNANSWERED = "unanswered"
     DONT_KNOW = "dont_know"
     UNCLEAR_RULE = "unclear_rule"
+    CHANCE = "chance"
+    UNPUBLISHED = "unpublished"
     ROUTE = "route"
 
+
+CITIZENSHIP: Final = "citizenship"
 
 # ---------------------------------------------------------------------------------------------
 # The rules snapshot
@@ -118,6 +164,7 @@ class Source:
     title: str
     url: str
     as_of: dt.date
+    as_of_approximate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +189,8 @@ class QuestionRule:
     section: str = ""
     order: int = 0
     short_label: str = ""
+    unit: str = ""
+    month_key: str = ""  # for a year question: the question asking the month of that year
 
     @property
     def name(self) -> str:
@@ -158,38 +207,66 @@ class QuestionRule:
 
 @dataclass(frozen=True, slots=True)
 class YearsBefore:
-    """A year relative to the evaluation date, e.g. "graduated within the last 3 years"."""
+    """A date relative to the evaluation date: "graduated within the last 3 years" is
+    `graduation >= YearsBefore(3)`, i.e. on or after the same day 3 years earlier."""
 
     years: int
 
-    def resolve(self, on: dt.date) -> int:
-        return on.year - self.years
+    def cutoff(self, on: dt.date) -> dt.date:
+        year = on.year - self.years
+        return dt.date(year, on.month, min(on.day, calendar.monthrange(year, on.month)[1]))
 
 
 @dataclass(frozen=True, slots=True)
-class RequirementRule:
-    id: int
-    question: QuestionRule
-    operator: Operator
+class DatedValue:
+    """What a gate is checked against from `effective_from` (None: since the route opened)
+    to `effective_until` (its last day; None: open-ended). The admin and the importer refuse
+    two values of one gate in force on the same day."""
+
     value: Any
     source: Source
-    pathway: str = ""
-    certainty: Certainty = Certainty.SETTLED
-    points: int | None = None
-    points_group: str = ""
-    met_text: str = ""
-    not_met_text: str = ""
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
+    certainty: Certainty = Certainty.SETTLED
+    note: str = ""  # for unclear and chance values: what is not known, or what decides
 
-    def in_force(self, on: dt.date) -> bool:
+    def covers(self, on: dt.date) -> bool:
         return (self.effective_from is None or self.effective_from <= on) and (
             self.effective_until is None or on <= self.effective_until
         )
 
+
+@dataclass(frozen=True, slots=True)
+class RequirementRule:
+    """A gate: what is checked. Its values say against what, and when."""
+
+    id: int
+    question: QuestionRule
+    operator: Operator
+    values: tuple[DatedValue, ...]
+    pathway: str = ""
+    points: int | None = None
+    points_group: str = ""
+    explanation: str = ""
+
+    def value_on(self, on: dt.date) -> DatedValue | None:
+        """The value in force on a date; where two overlap, the one that started later."""
+        found: DatedValue | None = None
+        for value in self.values:
+            if value.covers(on) and (
+                found is None
+                or (value.effective_from or dt.date.min) >= (found.effective_from or dt.date.min)
+            ):
+                found = value
+        return found
+
     @property
     def is_scoring(self) -> bool:
         return self.points is not None
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return tuple(v.source for v in self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +283,11 @@ class RouteOpenQuestion:
     text: str
     source: Source
     show_if: tuple[Clause, ...] = ()
+
+
+_CITIZENSHIP_QUESTION: Final = QuestionRule(
+    CITIZENSHIP, "Which countries are you a citizen of?", Kind.COUNTRIES, short_label="citizenship"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,16 +307,29 @@ class RouteRules:
     last_verified_on: dt.date | None = None
     last_verified_by: str = ""
     review_interval_days: int = 90
+    opens_on: dt.date | None = None
+    closes_on: dt.date | None = None  # the last day applications are taken
+    citizenship_question: QuestionRule = _CITIZENSHIP_QUESTION
 
     @property
     def review_due_on(self) -> dt.date | None:
         if self.last_verified_on is None:
             return None
-        return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
+        try:
+            return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
+        except OverflowError:
+            return dt.date.max
 
     def is_overdue(self, on: dt.date) -> bool:
         due = self.review_due_on
         return due is not None and on > due
+
+    def closure_on(self, on: dt.date) -> Closure | None:
+        if self.opens_on is not None and on < self.opens_on:
+            return Closure.NOT_YET_OPEN
+        if self.closes_on is not None and on > self.closes_on:
+            return Closure.CLOSED
+        return None
 
     def key_fact(self, topic: FactTopic) -> KeyFactRule | None:
         return next((f for f in self.key_facts if f.topic == topic), None)
@@ -242,6 +337,24 @@ class RouteRules:
     def pathway_names(self) -> tuple[str, ...]:
         names = dict.fromkeys(r.pathway for r in self.requirements if r.pathway)
         return tuple(names) or ("",)
+
+    @property
+    def citizen_gate(self) -> RequirementRule:
+        """Citizens of the destination need no visa: every route has this gate, whatever
+        advisers entered, so no data can offer a Chinese citizen China's K visa."""
+        source = Source(
+            f"{self.name}: official page", self.official_url, self.last_verified_on or dt.date.min
+        )
+        return RequirementRule(
+            id=0,
+            question=self.citizenship_question,
+            operator=Operator.NOT_IN,
+            values=(DatedValue((self.country,), source),),
+        )
+
+    @property
+    def gates(self) -> tuple[RequirementRule, ...]:
+        return (self.citizen_gate, *self.requirements)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,17 +378,43 @@ class RuleBook:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """How far a NOT_MET number is from the value: `amount` in `unit` (a currency code, the
+    question's unit, or "" for a plain number)."""
+
+    amount: Decimal
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """One gate on one date: its outcome, the value in force, and for UNKNOWN why, and the
+    question whose answer would settle it (if any)."""
+
+    outcome: Outcome
+    value: DatedValue | None
+    target: Any = None  # the value as compared on the date (a cut-off date for periods)
+    why: Unknown | None = None
+    awaits: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RequirementResult:
     rule: RequirementRule
     outcome: Outcome
     answered: bool
     answer: Any
-    explanation: str
-    gap: str | None = None
+    check: GateCheck
+    on: dt.date
+    gap: Gap | None = None
 
     @property
-    def description(self) -> str:
-        return describe_rule(self.rule)
+    def value(self) -> DatedValue | None:
+        return self.check.value
+
+    @property
+    def why(self) -> Unknown | None:
+        return self.check.why
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,9 +449,13 @@ class PathwayResult:
 
 @dataclass(frozen=True, slots=True)
 class OpenQuestionResult:
+    """Something still open about a route. `result` is the gate it comes from, if any; `text`
+    is an adviser's own wording (route open questions, notes on unclear and chance values)."""
+
     kind: OpenQuestionKind
-    text: str
     question_key: str | None = None
+    result: RequirementResult | None = None
+    text: str = ""
     source: Source | None = None
     topic: str = ""
 
@@ -321,11 +464,14 @@ class OpenQuestionResult:
 class RouteResult:
     route: RouteRules
     verdict: Verdict
-    reason: str
+    on: dt.date
     pathways: tuple[PathwayResult, ...]
     requirements: tuple[RequirementResult, ...]
     points: Points | None
-    gaps: tuple[str, ...]
+    closure: Closure | None = None
+    gaps: tuple[RequirementResult, ...] = ()
+    points_short: Points | None = None  # the nearest pathway's points, when they fall short
+    points_gains: tuple[tuple[int, RequirementResult], ...] = ()
     open_questions: tuple[OpenQuestionResult, ...] = field(default=())
 
     @property
@@ -336,9 +482,18 @@ class RouteResult:
     def decisive_pathway(self) -> PathwayResult:
         return _best_pathway(self.pathways)
 
+    @property
+    def needs_no_visa(self) -> bool:
+        return self.closure is Closure.CITIZEN
+
+    @property
+    def citizen_check(self) -> RequirementResult:
+        return self.requirements[0]
+
 
 # ---------------------------------------------------------------------------------------------
-# Evaluation
+# One gate
+
 
 _MISSING: Final = object()
 
@@ -347,15 +502,13 @@ def _as_number(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _resolve(value: Any, on: dt.date) -> Any:
-    return value.resolve(on) if isinstance(value, YearsBefore) else value
-
-
-def _compare(question: QuestionRule, operator: Operator, answer: Any, target: Any) -> bool:
+def _holds(question: QuestionRule, operator: Operator, answer: Any, target: Any) -> bool:
+    """`answer operator target`; raises on values that cannot be compared."""
     if operator is Operator.ANSWERED:
         return True
     if operator in LIST_OPERATORS:
-        inside = answer in tuple(target)
+        given = tuple(answer) if question.kind is Kind.COUNTRIES else (answer,)
+        inside = any(item in tuple(target) for item in given)
         return inside if operator is Operator.IN else not inside
     if operator is Operator.EQ:
         return bool(answer == target)
@@ -376,16 +529,78 @@ def _compare(question: QuestionRule, operator: Operator, answer: Any, target: An
             return left >= right
 
 
-def requirement_outcome(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -> Outcome:
-    if rule.certainty is Certainty.UNCLEAR:
-        return Outcome.UNKNOWN
-    answer = answers.get(rule.question.key, _MISSING)
+def _period_outcome(operator: Operator, first: dt.date, last: dt.date, cutoff: dt.date) -> Outcome:
+    """Whether a date known to lie in [first, last] is `operator cutoff`."""
+    every, none = {
+        Operator.GTE: (first >= cutoff, last < cutoff),
+        Operator.GT: (first > cutoff, last <= cutoff),
+        Operator.LTE: (last <= cutoff, first > cutoff),
+        Operator.LT: (last < cutoff, first >= cutoff),
+    }[operator]
+    return Outcome.MET if every else Outcome.NOT_MET if none else Outcome.UNKNOWN
+
+
+def _period_check(
+    rule: RequirementRule, value: DatedValue, answers: Mapping[str, Any], on: dt.date
+) -> GateCheck:
+    cutoff = value.value.cutoff(on)
+    year = int(answers[rule.question.key])
+    month_key = rule.question.month_key
+    month = answers.get(month_key) if month_key else None
+    if month is not None:
+        month = int(month)
+        first = dt.date(year, month, 1)
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    else:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    outcome = _period_outcome(rule.operator, first, last, cutoff)
+    if outcome is not Outcome.UNKNOWN:
+        return GateCheck(outcome, value, cutoff)
+    if month is None and month_key:
+        why = Unknown.DONT_KNOW if month_key in answers else Unknown.NEEDS_MONTH
+        return GateCheck(Outcome.UNKNOWN, value, cutoff, why, month_key)
+    return GateCheck(Outcome.UNKNOWN, value, cutoff, Unknown.DAY_DECIDES)
+
+
+def check_gate(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -> GateCheck:
+    """The gate's outcome on a date: see the module docstring."""
+    value = rule.value_on(on)
+    if value is None:
+        return GateCheck(Outcome.UNKNOWN, None, why=Unknown.UNPUBLISHED)
+    if value.certainty is Certainty.UNCLEAR:
+        return GateCheck(Outcome.UNKNOWN, value, why=Unknown.UNCLEAR)
+    key = rule.question.key
+    answer = answers.get(key, _MISSING)
     if answer is _MISSING or answer is None:
-        return Outcome.UNKNOWN
-    target = _resolve(rule.value, on)
-    return (
-        Outcome.MET if _compare(rule.question, rule.operator, answer, target) else Outcome.NOT_MET
-    )
+        why = Unknown.UNANSWERED if answer is _MISSING else Unknown.DONT_KNOW
+        return GateCheck(Outcome.UNKNOWN, value, why=why, awaits=key)
+    try:
+        if isinstance(value.value, YearsBefore):
+            check = _period_check(rule, value, answers, on)
+        else:
+            held = _holds(rule.question, rule.operator, answer, value.value)
+            check = GateCheck(Outcome.MET if held else Outcome.NOT_MET, value, value.value)
+    except (ArithmeticError, TypeError, ValueError, IndexError, AttributeError):
+        logger.error(
+            "Gate %s (%s %s %r) cannot compare the answer %r; treated as unknown.",
+            rule.id,
+            key,
+            rule.operator.value,
+            value.value,
+            answer,
+        )
+        return GateCheck(Outcome.UNKNOWN, value, why=Unknown.BAD_VALUE)
+    if value.certainty is Certainty.CHANCE:
+        # Subject to the lottery, quota or approval: it may go either way; not subject: met.
+        if check.outcome is Outcome.NOT_MET:
+            return GateCheck(Outcome.MET, value, check.target)
+        if check.outcome is Outcome.MET:
+            return GateCheck(Outcome.UNKNOWN, value, check.target, Unknown.CHANCE)
+    return check
+
+
+def requirement_outcome(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -> Outcome:
+    return check_gate(rule, answers, on).outcome
 
 
 def all_of(outcomes: Iterable[Outcome]) -> Outcome:
@@ -406,139 +621,35 @@ def any_of(outcomes: Iterable[Outcome]) -> Outcome:
     return Outcome.UNKNOWN if seen_unknown else Outcome.NOT_MET
 
 
+_NO_SOURCE: Final = Source("", "", dt.date.min)
+
+
 def condition_outcome(
     clauses: Sequence[Clause],
     questions: Mapping[str, QuestionRule],
     answers: Mapping[str, Any],
     on: dt.date,
 ) -> Outcome:
-    """Whether every clause holds; a clause on an unknown question is UNKNOWN."""
+    """Whether every clause holds; a clause on an unknown question, or one whose value cannot
+    be compared, is UNKNOWN."""
     outcomes = []
     for clause in clauses:
         question = questions.get(clause.question)
         if question is None:
             outcomes.append(Outcome.UNKNOWN)
             continue
-        rule = RequirementRule(
+        gate = RequirementRule(
             id=0,
             question=question,
             operator=clause.operator,
-            value=clause.value,
-            source=_NO_SOURCE,
+            values=(DatedValue(clause.value, _NO_SOURCE),),
         )
-        outcomes.append(requirement_outcome(rule, answers, on))
+        outcomes.append(requirement_outcome(gate, answers, on))
     return all_of(outcomes)
 
 
-_NO_SOURCE: Final = Source("", "", dt.date.min)
-
-_SYMBOLS: Final = {
-    "EUR": "€",
-    "USD": "$",
-    "GBP": "£",
-    "NZD": "NZ$",
-    "KRW": "₩",
-    "JPY": "¥",
-    "CNY": "CN¥",
-}
-
-
-def format_money(amount: Decimal | int | float, currency: str) -> str:
-    amount = _as_number(amount)
-    places = 0 if amount == amount.to_integral_value() else 2
-    number = f"{amount:,.{places}f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{number}" if symbol else f"{number} {currency}"
-
-
-def format_value(question: QuestionRule, value: Any, currency: str = "") -> str:
-    """A value as an applicant would write it."""
-    if value is None:
-        return "I don't know"
-    if isinstance(value, YearsBefore):
-        return f"{value.years} years before the evaluation year"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(format_value(question, v, currency) for v in value)
-    match question.kind:
-        case Kind.BOOLEAN:
-            return "yes" if value else "no"
-        case Kind.CHOICE | Kind.ORDINAL | Kind.COUNTRY:
-            return question.choice_label(str(value))
-        case Kind.MONEY if currency:
-            return format_money(value, currency)
-        case Kind.MONEY | Kind.DECIMAL:
-            return f"{_as_number(value):,f}"  # "52,000", never "5.2E+4"
-        case _:
-            return str(value)
-
-
-def describe_rule(rule: RequirementRule, currency: str = "") -> str:
-    """The rule in one line, e.g. "Offered salary ≥ €50,700"."""
-    question = rule.question
-    if rule.certainty is Certainty.UNCLEAR:
-        return rule.met_text or f"{question.name} (unclear rule)"
-    if rule.operator is Operator.ANSWERED:
-        return f"{question.name}: any answer"
-    shown = format_value(question, rule.value, currency)
-    return f"{question.name} {rule.operator.label} {shown}"
-
-
-def _gap(rule: RequirementRule, answer: Any, currency: str, on: dt.date) -> str | None:
-    """How far a not-met answer is from the rule, when that can be said in numbers."""
-    question = rule.question
-    if rule.operator not in ORDERING_OPERATORS:
-        return None
-    target = _resolve(rule.value, on)
-    if question.kind is Kind.ORDINAL:
-        wanted = question.choice_label(target)
-        word = "or higher" if rule.operator in (Operator.GT, Operator.GTE) else "or lower"
-        return f"Needs {wanted} {word}; you have {question.choice_label(answer)}."
-    if isinstance(rule.value, YearsBefore):
-        word = "or later" if rule.operator in (Operator.GT, Operator.GTE) else "or earlier"
-        return f"Needs {target} {word}; you have {answer}."
-    difference = abs(_as_number(target) - _as_number(answer))
-    if question.kind is Kind.MONEY:
-        amount, limit = format_money(difference, currency), format_money(target, currency)
-    else:
-        amount, limit = f"{difference:,f}", f"{_as_number(target):,f}"
-    when = ""
-    if rule.effective_from and (rule.effective_from.month, rule.effective_from.day) == (1, 1):
-        when = f"{rule.effective_from.year} "
-    if rule.operator in (Operator.GT, Operator.GTE):
-        return f"{amount} below the {when}threshold of {limit}."
-    return f"{amount} above the {when}limit of {limit}."
-
-
-def _explain(rule: RequirementRule, outcome: Outcome, answered: bool, currency: str) -> str:
-    if outcome is Outcome.MET:
-        return rule.met_text or f"Met: {describe_rule(rule, currency)}."
-    if outcome is Outcome.NOT_MET:
-        return rule.not_met_text or f"Not met: {describe_rule(rule, currency)}."
-    if rule.certainty is Certainty.UNCLEAR:
-        return f"Unclear rule: {rule.met_text or rule.question.label}"
-    if answered:
-        return f"You don't know yet: {describe_rule(rule, currency)}."
-    return f"Not answered yet: {describe_rule(rule, currency)}."
-
-
-def _requirement_result(
-    rule: RequirementRule,
-    answers: Mapping[str, Any],
-    on: dt.date,
-    currency: str,
-) -> RequirementResult:
-    answer = answers.get(rule.question.key, _MISSING)
-    answered = answer is not _MISSING
-    outcome = requirement_outcome(rule, answers, on)
-    gap = _gap(rule, answer, currency, on) if outcome is Outcome.NOT_MET else None
-    return RequirementResult(
-        rule=rule,
-        outcome=outcome,
-        answered=answered,
-        answer=answer if answered else None,
-        explanation=_explain(rule, outcome, answered, currency),
-        gap=gap,
-    )
+# ---------------------------------------------------------------------------------------------
+# Pathways and verdicts: decided once, for the full evaluation and the quick "what if" alike
 
 
 def _group_totals(items: Iterable[tuple[RequirementRule, Outcome]]) -> tuple[int, int]:
@@ -561,151 +672,182 @@ def _points_outcome(earned: int, possible: int, needed: int | None, partial: boo
     return Outcome.NOT_MET
 
 
-def _points(items: Sequence[RequirementResult], needed: int | None, partial: bool) -> Points | None:
-    if not items:
+def _pathway_members[T](
+    route: RouteRules, items: Sequence[tuple[RequirementRule, T]]
+) -> list[tuple[str, list[tuple[RequirementRule, T]]]]:
+    """Each pathway with the gates that apply to it: the common ones, then its own."""
+    common = [pair for pair in items if not pair[0].pathway]
+    return [
+        (name, common + [pair for pair in items if name and pair[0].pathway == name])
+        for name in route.pathway_names()
+    ]
+
+
+def _pathway_outcome(
+    route: RouteRules, members: Sequence[tuple[RequirementRule, Outcome]]
+) -> tuple[Outcome, dict[str, tuple[int, int]]]:
+    """A pathway's outcome from its gates' outcomes, with each points group's totals."""
+    gates = [outcome for rule, outcome in members if rule.points is None]
+    groups: dict[str, list[tuple[RequirementRule, Outcome]]] = {}
+    for pair in members:
+        if pair[0].points is not None:
+            groups.setdefault(pair[0].points_group, []).append(pair)
+    totals = {group: _group_totals(items) for group, items in groups.items()}
+    if totals:
+        earned = sum(t[0] for t in totals.values())
+        possible = sum(t[1] for t in totals.values())
+        gates.append(
+            _points_outcome(earned, possible, route.points_needed, route.points_table_partial)
+        )
+    return all_of(gates), totals
+
+
+def _verdict(closure: Closure | None, pathway_outcomes: Iterable[Outcome]) -> Verdict:
+    if closure is not None:
+        return Verdict.DOES_NOT_FIT
+    return {
+        Outcome.MET: Verdict.FITS,
+        Outcome.UNKNOWN: Verdict.MAY_FIT,
+        Outcome.NOT_MET: Verdict.DOES_NOT_FIT,
+    }[any_of(pathway_outcomes)]
+
+
+def _closure(route: RouteRules, citizen: Outcome, on: dt.date) -> Closure | None:
+    return route.closure_on(on) or (Closure.CITIZEN if citizen is Outcome.NOT_MET else None)
+
+
+def verdict_of(
+    route: RouteRules, outcomes: Sequence[tuple[RequirementRule, Outcome]], on: dt.date
+) -> Verdict:
+    """The verdict alone from each gate's outcome (`route.gates`, citizenship first): the
+    same decision as evaluate_route, without results, for the many "what if" questions."""
+    closure = _closure(route, outcomes[0][1], on)
+    members = _pathway_members(route, outcomes[1:])
+    citizen = outcomes[0]
+    return _verdict(closure, (_pathway_outcome(route, [citizen, *own])[0] for _, own in members))
+
+
+def gate_outcomes(
+    route: RouteRules, answers: Mapping[str, Any], on: dt.date
+) -> list[tuple[RequirementRule, GateCheck]]:
+    return [(gate, check_gate(gate, answers, on)) for gate in route.gates]
+
+
+def _gap(rule: RequirementRule, check: GateCheck, answer: Any, currency: str) -> Gap | None:
+    """How far a NOT_MET number is from the value, when that can be said in numbers."""
+    if rule.operator not in ORDERING_OPERATORS or check.value is None:
         return None
-    groups: dict[str, list[RequirementResult]] = {}
-    for item in items:
-        groups.setdefault(item.rule.points_group, []).append(item)
-    lines = []
-    for group, members in groups.items():
-        earned, possible = _group_totals((m.rule, m.outcome) for m in members)
-        lines.append(PointsLine(group, earned, possible, tuple(members)))
-    earned = sum(line.earned for line in lines)
-    possible = sum(line.possible for line in lines)
-    outcome = _points_outcome(earned, possible, needed, partial)
-    return Points(earned, possible, needed, outcome, tuple(lines), partial)
-
-
-def verdict_of(route: RouteRules, outcomes: Sequence[tuple[RequirementRule, Outcome]]) -> Verdict:
-    """The verdict alone, from the outcome of each requirement in force: the same logic as
-    evaluate_route without any wording, for the many "what if" questions asked per step."""
-    common = [pair for pair in outcomes if not pair[0].pathway]
-    seen_unknown = False
-    for name in route.pathway_names():
-        own = common + [pair for pair in outcomes if name and pair[0].pathway == name]
-        gates = [outcome for rule, outcome in own if rule.points is None]
-        groups: dict[str, list[tuple[RequirementRule, Outcome]]] = {}
-        for pair in own:
-            if pair[0].points is not None:
-                groups.setdefault(pair[0].points_group, []).append(pair)
-        if groups:
-            totals = [_group_totals(items) for items in groups.values()]
-            earned, possible = sum(t[0] for t in totals), sum(t[1] for t in totals)
-            gates.append(
-                _points_outcome(earned, possible, route.points_needed, route.points_table_partial)
-            )
-        outcome = all_of(gates)
-        if outcome is Outcome.MET:
-            return Verdict.FITS
-        seen_unknown = seen_unknown or outcome is Outcome.UNKNOWN
-    return Verdict.MAY_FIT if seen_unknown else Verdict.DOES_NOT_FIT
+    kind = rule.question.kind
+    if kind not in (Kind.INTEGER, Kind.DECIMAL, Kind.MONEY) or isinstance(
+        check.target, (YearsBefore, dt.date)
+    ):
+        return None
+    try:
+        amount = abs(_as_number(check.target) - _as_number(answer))
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    return Gap(amount, currency if kind is Kind.MONEY else rule.question.unit)
 
 
 def _best_pathway(pathways: Sequence[PathwayResult]) -> PathwayResult:
-    """The pathway closest to success: met first, then unknown, then fewest unmet rules."""
+    """The pathway closest to success: met first, then unknown, then fewest unmet rules, then
+    the smallest shortfall relative to the values."""
     rank = {Outcome.MET: 0, Outcome.UNKNOWN: 1, Outcome.NOT_MET: 2}
 
-    def closeness(p: PathwayResult) -> tuple[int, int, int]:
-        unmet = sum(r.outcome is Outcome.NOT_MET for r in p.requirements if not r.rule.is_scoring)
+    def closeness(p: PathwayResult) -> tuple[int, int, int, Decimal]:
+        unmet = [
+            r for r in p.requirements if r.outcome is Outcome.NOT_MET and not r.rule.is_scoring
+        ]
         short = p.points.short_by if p.points else 0
-        return rank[p.outcome], unmet, short
+        relative = Decimal(0)  # a rule missed by a number counts its share; any other, 1
+        for r in unmet:
+            try:
+                assert r.gap is not None
+                relative += min(
+                    r.gap.amount / max(abs(_as_number(r.check.target)), Decimal(1)), Decimal(1)
+                )
+            except (AssertionError, ArithmeticError, TypeError, ValueError):
+                relative += 1
+        return rank[p.outcome], len(unmet), short, relative
 
     return min(pathways, key=closeness)
 
 
-def _points_hints(points: Points, currency: str) -> list[str]:
-    hints = [
-        f"{points.short_by} point{'s' if points.short_by != 1 else ''} short "
-        f"({points.earned} of {points.needed} needed)."
-    ]
-    gains: list[tuple[int, str]] = []
-    for line in points.lines:
-        for item in line.items:
-            gain = (item.rule.points or 0) - line.earned
-            if item.outcome is not Outcome.MET and gain > 0:
-                gains.append((gain, describe_rule(item.rule, currency)))
-    for gain, description in sorted(gains, key=lambda g: -g[0])[:3]:
-        hints.append(f"{description} would add {gain}.")
-    return hints
-
-
-def evaluate_route(
-    route: RouteRules,
-    answers: Mapping[str, Any],
-    on: dt.date,
-) -> RouteResult:
-    """Evaluate one route: its verdict, why, each requirement's outcome, points and gaps."""
-    in_force = [r for r in route.requirements if r.in_force(on)]
-    results = [_requirement_result(r, answers, on, route.currency) for r in in_force]
-    common = [res for res in results if not res.rule.pathway]
-    pathways: list[PathwayResult] = []
-    for name in route.pathway_names():
-        own = common + [res for res in results if res.rule.pathway == name and name]
-        gates = [res.outcome for res in own if not res.rule.is_scoring]
-        points = _points(
-            [res for res in own if res.rule.is_scoring],
-            route.points_needed,
-            route.points_table_partial,
+def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> RouteResult:
+    """Evaluate one route: its verdict, each gate's outcome, points and gaps."""
+    results = []
+    for gate, check in gate_outcomes(route, answers, on):
+        answer = answers.get(gate.question.key, _MISSING)
+        answered = answer is not _MISSING
+        gap = (
+            _gap(gate, check, answer, route.currency) if check.outcome is Outcome.NOT_MET else None
         )
-        if points is not None:
-            gates.append(points.outcome)
-        pathways.append(PathwayResult(name, all_of(gates), tuple(own), points))
-
-    outcome = any_of(p.outcome for p in pathways)
-    verdict = {
-        Outcome.MET: Verdict.FITS,
-        Outcome.UNKNOWN: Verdict.MAY_FIT,
-        Outcome.NOT_MET: Verdict.DOES_NOT_FIT,
-    }[outcome]
+        results.append(
+            RequirementResult(
+                gate, check.outcome, answered, answer if answered else None, check, on, gap
+            )
+        )
+    citizen, own = results[0], results[1:]
+    pathways: list[PathwayResult] = []
+    for name, members in _pathway_members(route, [(r.rule, r) for r in own]):
+        outcome, totals = _pathway_outcome(
+            route, [(citizen.rule, citizen.outcome), *((rule, r.outcome) for rule, r in members)]
+        )
+        points = None
+        if totals:
+            lines = []
+            for group, (earned, possible) in totals.items():
+                items = tuple(
+                    r
+                    for rule, r in members
+                    if rule.points_group == group and rule.points is not None
+                )
+                lines.append(PointsLine(group, earned, possible, items))
+            earned_all = sum(line.earned for line in lines)
+            possible_all = sum(line.possible for line in lines)
+            points = Points(
+                earned_all,
+                possible_all,
+                route.points_needed,
+                _points_outcome(
+                    earned_all, possible_all, route.points_needed, route.points_table_partial
+                ),
+                tuple(lines),
+                route.points_table_partial,
+            )
+        pathways.append(PathwayResult(name, outcome, tuple(r for _, r in members), points))
+    closure = _closure(route, citizen.outcome, on)
+    verdict = _verdict(closure, (p.outcome for p in pathways))
     best = _best_pathway(pathways)
-    gaps: list[str] = []
+    gaps: tuple[RequirementResult, ...] = ()
+    gains: list[tuple[int, RequirementResult]] = []
+    short: Points | None = None
     unmet = [r for r in best.requirements if r.outcome is Outcome.NOT_MET and not r.rule.is_scoring]
-    # Hints say how far the numbers are, which helps only when nothing else rules the
+    # Gaps say how far the numbers are, which helps only when nothing else rules the
     # pathway out: a salary gap means little without a job offer in that country.
-    if verdict is not Verdict.FITS and all(r.gap for r in unmet):
-        gaps = [r.gap for r in unmet if r.gap]
+    if closure is None and verdict is not Verdict.FITS and all(r.gap for r in unmet):
+        gaps = tuple(unmet)
         if best.points and best.points.outcome is not Outcome.MET:
-            gaps += _points_hints(best.points, route.currency)
+            short = best.points
+            for line in best.points.lines:
+                for item in line.items:
+                    gain = (item.rule.points or 0) - line.earned
+                    if item.outcome is not Outcome.MET and gain > 0:
+                        gains.append((gain, item))
+            gains = sorted(gains, key=lambda g: -g[0])[:3]
     points = next((p.points for p in [best, *pathways] if p.points), None)
     return RouteResult(
         route=route,
         verdict=verdict,
-        reason=_reason(verdict, best),
+        on=on,
         pathways=tuple(pathways),
         requirements=tuple(results),
         points=points,
-        gaps=tuple(gaps),
+        closure=closure,
+        gaps=gaps,
+        points_short=short,
+        points_gains=tuple(gains),
     )
-
-
-def _reason(verdict: Verdict, best: PathwayResult) -> str:
-    via = f" ({best.name})" if best.name else ""
-    if verdict is Verdict.FITS:
-        return f"You meet every requirement{via}."
-    if verdict is Verdict.DOES_NOT_FIT:
-        unmet = next(
-            (
-                r
-                for r in best.requirements
-                if r.outcome is Outcome.NOT_MET and not r.rule.is_scoring
-            ),
-            None,
-        )
-        if unmet is not None:
-            return unmet.explanation
-        return "Not enough points." if best.points else "A requirement is not met."
-    unknown = [
-        r for r in best.requirements if r.outcome is Outcome.UNKNOWN and not r.rule.is_scoring
-    ]
-    unclear = [r for r in unknown if r.rule.certainty is Certainty.UNCLEAR]
-    if unclear:
-        what = unclear[0].explanation.removeprefix("Unclear rule: ")
-        return f"Depends on a rule that is not clear yet{via}: {what}"
-    if unknown:
-        labels = list(dict.fromkeys(r.rule.question.label for r in unknown))
-        return f"Depends on your answer to: {'; '.join(labels[:3])}"
-    return "Depends on your points total, which is not settled yet."
 
 
 def _open_questions(
@@ -714,38 +856,34 @@ def _open_questions(
     found: list[OpenQuestionResult] = []
     if result.verdict is Verdict.MAY_FIT:
         for key in deciding_questions(result.route, answers, on):
-            question = book.questions_by_key[key]
-            if key in answers:
+            kind = OpenQuestionKind.DONT_KNOW if key in answers else OpenQuestionKind.UNANSWERED
+            found.append(OpenQuestionResult(kind, question_key=key))
+    if result.closure is None:
+        live = {p.name for p in result.pathways if p.outcome is not Outcome.NOT_MET}
+        seen: set[int] = set()
+        kinds = {
+            Unknown.UNCLEAR: OpenQuestionKind.UNCLEAR_RULE,
+            Unknown.BAD_VALUE: OpenQuestionKind.UNCLEAR_RULE,
+            Unknown.DAY_DECIDES: OpenQuestionKind.UNCLEAR_RULE,
+            Unknown.CHANCE: OpenQuestionKind.CHANCE,
+            Unknown.UNPUBLISHED: OpenQuestionKind.UNPUBLISHED,
+        }
+        for pathway in result.pathways:
+            if pathway.name not in live:
+                continue
+            for res in pathway.requirements:
+                open_kind = kinds.get(res.why) if res.why else None
+                if open_kind is None or id(res) in seen:
+                    continue
+                seen.add(id(res))
+                value = res.value
                 found.append(
                     OpenQuestionResult(
-                        OpenQuestionKind.DONT_KNOW,
-                        f'You answered "I don\'t know" to "{question.label}"; the answer decides '
-                        "this route.",
-                        question_key=key,
-                    )
-                )
-            else:
-                found.append(
-                    OpenQuestionResult(
-                        OpenQuestionKind.UNANSWERED,
-                        f'Not answered yet: "{question.label}" could decide this route.',
-                        question_key=key,
-                    )
-                )
-    live = {p.name for p in result.pathways if p.outcome is not Outcome.NOT_MET}
-    seen: set[int] = set()
-    for pathway in result.pathways:
-        if pathway.name not in live:
-            continue
-        for res in pathway.requirements:
-            if res.rule.certainty is Certainty.UNCLEAR and res.rule.id not in seen:
-                seen.add(res.rule.id)
-                found.append(
-                    OpenQuestionResult(
-                        OpenQuestionKind.UNCLEAR_RULE,
-                        res.rule.met_text or res.rule.not_met_text or res.rule.question.label,
+                        open_kind,
                         question_key=res.rule.question.key,
-                        source=res.rule.source,
+                        result=res,
+                        text=value.note if value else "",
+                        source=value.source if value else None,
                     )
                 )
     questions = book.questions_by_key
@@ -754,7 +892,7 @@ def _open_questions(
         if condition_outcome(item.show_if, questions, answers, on) is not Outcome.NOT_MET:
             found.append(
                 OpenQuestionResult(
-                    OpenQuestionKind.ROUTE, item.text, source=item.source, topic=item.topic
+                    OpenQuestionKind.ROUTE, text=item.text, source=item.source, topic=item.topic
                 )
             )
     return tuple(found)
@@ -764,36 +902,35 @@ def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.dat
     """Unanswered or "don't know" questions whose answer could still change this route's
     verdict, alone or together with the other open answers.
 
-    Alone: forcing the question's rules to MET and to NOT_MET gives different verdicts. But a
+    Alone: forcing the gates awaiting the question to MET and to NOT_MET gives different
+    verdicts (a chance gate's answer can only make it MET or leave it to chance). But a
     pathway that needs two open answers (a comparable degree AND a job in its field) passes
     neither test alone, so for each pathway we also assume every other open answer inside it
     favourable and every open answer outside it unfavourable, and see whether the verdict
     then turns on this one. Verdicts are monotone in the outcomes, so a difference found
     under some assumption is one that real answers can produce."""
-    base = [(r, requirement_outcome(r, answers, on)) for r in route.requirements if r.in_force(on)]
-    if verdict_of(route, base) is not Verdict.MAY_FIT:
+    base = gate_outcomes(route, answers, on)
+    pairs = [(gate, check.outcome) for gate, check in base]
+    if verdict_of(route, pairs, on) is not Verdict.MAY_FIT:
         return []
-    open_rules = [
-        r
-        for r, _ in base
-        if r.certainty is Certainty.SETTLED and answers.get(r.question.key) is None
-    ]
-    unknown = dict.fromkeys(r.question.key for r in open_rules)
+    awaiting = [(gate, check) for gate, check in base if check.awaits]
+    unknown = dict.fromkeys(check.awaits for _, check in awaiting if check.awaits)
     scenarios: list[dict[str, Outcome]] = [{}]
     for name in route.pathway_names():
-        inside = {r.question.key for r in open_rules if not r.pathway or r.pathway == name}
+        inside = {c.awaits for g, c in awaiting if not g.pathway or g.pathway == name}
         scenarios.append(
             {key: Outcome.MET if key in inside else Outcome.NOT_MET for key in unknown}
         )
 
+    def assumed(gate: RequirementRule, check: GateCheck, assume: Mapping[str, Outcome]) -> Outcome:
+        if check.awaits is None or check.awaits not in assume:
+            return check.outcome
+        outcome = assume[check.awaits]
+        chance = check.value is not None and check.value.certainty is Certainty.CHANCE
+        return Outcome.UNKNOWN if chance and outcome is Outcome.NOT_MET else outcome
+
     def verdict_if(assume: Mapping[str, Outcome]) -> Verdict:
-        return verdict_of(
-            route,
-            [
-                (r, assume.get(r.question.key, o) if r.certainty is Certainty.SETTLED else o)
-                for r, o in base
-            ],
-        )
+        return verdict_of(route, [(g, assumed(g, c, assume)) for g, c in base], on)
 
     deciding = []
     for key in unknown:
@@ -816,14 +953,7 @@ def verdicts(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> tuple[R
     return tuple(
         RouteVerdict(
             route,
-            verdict_of(
-                route,
-                [
-                    (r, requirement_outcome(r, answers, on))
-                    for r in route.requirements
-                    if r.in_force(on)
-                ],
-            ),
+            verdict_of(route, [(g, c.outcome) for g, c in gate_outcomes(route, answers, on)], on),
         )
         for route in book.routes
     )
@@ -843,16 +973,7 @@ def evaluate_routes(
 def _with_open_questions(
     result: RouteResult, book: RuleBook, answers: Mapping[str, Any], on: dt.date
 ) -> RouteResult:
-    return RouteResult(
-        route=result.route,
-        verdict=result.verdict,
-        reason=result.reason,
-        pathways=result.pathways,
-        requirements=result.requirements,
-        points=result.points,
-        gaps=result.gaps,
-        open_questions=_open_questions(result, book, answers, on),
-    )
+    return dataclasses.replace(result, open_questions=_open_questions(result, book, answers, on))
 
 
 def questions_that_matter(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> set[str]:
@@ -872,3 +993,25 @@ def should_ask(
 ) -> bool:
     """A question is asked when its "ask only if" holds (not merely might hold)."""
     return condition_outcome(question.ask_if, book.questions_by_key, answers, on) is Outcome.MET
+
+
+def uncovered_dates(
+    rule: RequirementRule, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """The spans within [start, end] on which no value of the gate is in force."""
+    edges = {start}
+    for value in rule.values:
+        if value.effective_from and start <= value.effective_from <= end:
+            edges.add(value.effective_from)
+        if value.effective_until and start <= value.effective_until < end:
+            edges.add(value.effective_until + dt.timedelta(days=1))
+    spans: list[tuple[dt.date, dt.date]] = []
+    points = sorted(edges)
+    for i, first in enumerate(points):
+        last = points[i + 1] - dt.timedelta(days=1) if i + 1 < len(points) else end
+        if rule.value_on(first) is None:
+            if spans and spans[-1][1] + dt.timedelta(days=1) == first:
+                spans[-1] = (spans[-1][0], last)
+            else:
+                spans.append((first, last))
+    return spans

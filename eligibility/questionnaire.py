@@ -52,6 +52,8 @@ def to_stored(value: Any) -> Any:
     """An engine value as JSON: Decimals as plain strings ("52000", never "5.2E+4")."""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -74,6 +76,8 @@ def as_field_value(question: QuestionRule, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, (list, tuple)):
+        return str(value[0]) if value else ""
     return str(value)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,24 +10,23 @@ from typing import Any
 
 from django_countries import countries
 
+from eligibility import wording
 from eligibility.engine import (
     FactTopic,
     KeyFactRule,
-    Kind,
+    OpenQuestionKind,
     OpenQuestionResult,
     Outcome,
     Points,
     QuestionRule,
     RequirementResult,
-    RequirementRule,
     RouteResult,
     RouteRules,
     RuleBook,
     Source,
     Verdict,
-    describe_rule,
+    YearsBefore,
     evaluate_routes,
-    format_value,
 )
 
 MARKS = {Verdict.FITS: "✔", Verdict.MAY_FIT: "?", Verdict.DOES_NOT_FIT: "✘"}
@@ -46,18 +43,68 @@ def _points(points: Points | None) -> dict[str, Any] | None:
     }
 
 
-def _open_question(item: OpenQuestionResult) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": item.kind.value, "text": item.text}
+def _source(source: Source) -> dict[str, Any]:
+    return {
+        "title": source.title,
+        "url": source.url,
+        "as_of": source.as_of.isoformat(),
+        "as_of_approximate": source.as_of_approximate,
+    }
+
+
+def _open_question(item: OpenQuestionResult, book: RuleBook, currency: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": item.kind.value,
+        "text": wording.open_question_text(item, book, currency),
+    }
     if item.question_key:
         data["question"] = item.question_key
     if item.topic:
         data["topic"] = item.topic
     if item.source:
-        data["source"] = {
-            "title": item.source.title,
-            "url": item.source.url,
-            "as_of": item.source.as_of.isoformat(),
+        data["source"] = _source(item.source)
+    return data
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, YearsBefore):
+        return {"years_before": value.years}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, tuple):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _requirement(req: RequirementResult, route: RouteResult) -> dict[str, Any]:
+    value = req.value
+    data: dict[str, Any] = {
+        "question": req.rule.question.key,
+        "pathway": req.rule.pathway,
+        "operator": req.rule.operator.value,
+        "outcome": req.outcome.value,
+        "rule": wording.requirement_text(req, route.route.currency),
+        "explanation": wording.gate_explanation(req, route),
+        "answer": _json_value(req.answer) if req.answered else None,
+        "answered": req.answered,
+    }
+    if req.why is not None:
+        data["unknown_because"] = req.why.value
+    if value is not None:
+        data["value"] = {
+            "value": _json_value(value.value),
+            "compared_with": _json_value(req.check.target),
+            "certainty": value.certainty.value,
+            "effective_from": value.effective_from.isoformat() if value.effective_from else None,
+            "effective_until": value.effective_until.isoformat() if value.effective_until else None,
+            "source": _source(value.source),
         }
+    if req.gap is not None:
+        data["gap"] = {"amount": format(req.gap.amount, "f"), "unit": req.gap.unit}
+    if req.rule.points is not None:
+        data["points"] = req.rule.points
     return data
 
 
@@ -71,19 +118,15 @@ def as_json(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> di
                 "name": r.route.name,
                 "country": r.route.country,
                 "verdict": r.verdict.value,
-                "reason": r.reason,
+                "needs_no_visa": r.needs_no_visa,
+                "closed": r.closure.value if r.closure else None,
+                "reason": wording.reason(r),
                 "points": _points(r.points),
-                "requirements": [
-                    {
-                        "question": req.rule.question.key,
-                        "pathway": req.rule.pathway,
-                        "outcome": req.outcome.value,
-                        "explanation": req.explanation,
-                    }
-                    for req in r.requirements
+                "requirements": [_requirement(req, r) for req in r.requirements],
+                "gaps": wording.gap_lines(r),
+                "open_questions": [
+                    _open_question(o, book, r.route.currency) for o in r.open_questions
                 ],
-                "gaps": list(r.gaps),
-                "open_questions": [_open_question(o) for o in r.open_questions],
             }
             for r in results
         ],
@@ -99,7 +142,9 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
             continue
         lines.append(f"{verdict.label.upper()} ({len(group)})")
         for r in group:
-            lines.append(f"  {MARKS[verdict]} {r.route.name} ({r.route.country}) — {r.reason}")
+            lines.append(
+                f"  {MARKS[verdict]} {r.route.name} ({r.route.country}) — {wording.reason(r)}"
+            )
             if r.points is not None:
                 needed = f" of {r.points.needed} needed" if r.points.needed is not None else ""
                 more = (
@@ -108,10 +153,11 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
                     else f"up to {r.points.possible} possible"
                 )
                 lines.append(f"      Points: {r.points.earned}{needed} ({more})")
-            lines.extend(f"      Gap: {gap}" for gap in r.gaps)
+            lines.extend(f"      Gap: {gap}" for gap in wording.gap_lines(r))
             if verdict is not Verdict.DOES_NOT_FIT:
                 lines.extend(
-                    f"      Open: {o.topic + ': ' if o.topic else ''}{o.text}"
+                    f"      Open: {o.topic + ': ' if o.topic else ''}"
+                    f"{wording.open_question_text(o, book, r.route.currency)}"
                     for o in r.open_questions
                 )
         lines.append("")
@@ -146,6 +192,17 @@ class RequirementRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenQuestionRow:
+    """An open question as the page shows it; `answerable` ones link to their question."""
+
+    text: str
+    topic: str
+    question_key: str | None
+    source: Source | None
+    answerable: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PointsLineRow:
     group: str
     earned: int
@@ -171,6 +228,9 @@ class RouteSection:
 
     result: RouteResult
     country_name: str
+    reason: str
+    gaps: tuple[str, ...]
+    open_questions: tuple[OpenQuestionRow, ...]
     requirements: tuple[RequirementRow, ...]
     requirement_groups: tuple[RequirementGroup, ...]
     points_lines: tuple[PointsLineRow, ...]
@@ -197,29 +257,10 @@ class RouteSection:
         return [self.route.key_fact(topic) for topic in COMPARED_TOPICS]
 
 
-@functools.lru_cache(maxsize=256)
-def _named_countries(question: QuestionRule) -> QuestionRule:
-    """A country question whose choices also name every country, for display: "Germany"
-    rather than "DE". (The engine stays free of django-countries.)"""
-    if question.kind is not Kind.COUNTRY:
-        return question
-    names = tuple((code, str(name)) for code, name in countries)
-    return dataclasses.replace(question, choices=(*question.choices, *names))
-
-
 def display_value(question: QuestionRule, value: Any, currency: str = "") -> str:
     """An answer as the applicant would say it, with country names, and numbers written out
     in full ("60,000", never the "6E+4" a normalised Decimal gives)."""
-    if isinstance(value, Decimal) and not currency:
-        return f"{value:,f}"
-    return format_value(_named_countries(question), value, currency)
-
-
-def display_rule(rule: RequirementRule, currency: str = "") -> str:
-    """A rule in one line, with country names."""
-    return describe_rule(
-        dataclasses.replace(rule, question=_named_countries(rule.question)), currency
-    )
+    return wording.format_value(question, value, currency)
 
 
 def display_answers(book: RuleBook, answers: dict[str, Any]) -> list[tuple[str, str]]:
@@ -228,15 +269,10 @@ def display_answers(book: RuleBook, answers: dict[str, Any]) -> list[tuple[str, 
 
 
 def requirement_row(result: RequirementResult, currency: str) -> RequirementRow:
-    question = result.rule.question
-    if not result.answered:
-        answer = "Not answered"
-    else:
-        answer = display_value(question, result.answer, currency)
     return RequirementRow(
         result=result,
-        rule_text=display_rule(result.rule, currency),
-        answer_text=answer,
+        rule_text=wording.requirement_text(result, currency),
+        answer_text=wording.answer_text(result, currency),
         outcome_label=OUTCOME_LABELS[result.outcome],
     )
 
@@ -265,10 +301,13 @@ def requirement_groups(
     return tuple(groups)
 
 
-def route_section(result: RouteResult, on: dt.date) -> RouteSection:
+def route_section(result: RouteResult, on: dt.date, book: RuleBook) -> RouteSection:
     route = result.route
     currency = route.currency
-    rows = tuple(requirement_row(r, currency) for r in result.requirements)
+    # The citizenship gate is shown only when it decides: it is in every route.
+    citizen = result.requirements[0]
+    gates = result.requirements[1:] if citizen.outcome is Outcome.MET else result.requirements
+    rows = tuple(requirement_row(r, currency) for r in gates)
     lines: tuple[PointsLineRow, ...] = ()
     if result.points is not None:
         lines = tuple(
@@ -282,7 +321,8 @@ def route_section(result: RouteResult, on: dt.date) -> RouteSection:
         )
     found: dict[tuple[str, str, dt.date], Source] = {}
     for rule in route.requirements:
-        found.setdefault((rule.source.title, rule.source.url, rule.source.as_of), rule.source)
+        for source in rule.sources:
+            found.setdefault((source.title, source.url, source.as_of), source)
     for fact in route.key_facts:
         found.setdefault((fact.source.title, fact.source.url, fact.source.as_of), fact.source)
     for item in route.open_questions:
@@ -290,6 +330,18 @@ def route_section(result: RouteResult, on: dt.date) -> RouteSection:
     return RouteSection(
         result=result,
         country_name=str(countries.name(route.country)) or route.country,
+        reason=wording.reason(result),
+        gaps=tuple(wording.gap_lines(result)),
+        open_questions=tuple(
+            OpenQuestionRow(
+                text=wording.open_question_text(o, book, currency),
+                topic=o.topic,
+                question_key=o.question_key,
+                source=o.source,
+                answerable=o.kind in (OpenQuestionKind.UNANSWERED, OpenQuestionKind.DONT_KNOW),
+            )
+            for o in result.open_questions
+        ),
         requirements=rows,
         requirement_groups=requirement_groups(rows, result),
         points_lines=lines,
@@ -302,18 +354,27 @@ def route_section(result: RouteResult, on: dt.date) -> RouteSection:
 
 @dataclass(frozen=True, slots=True)
 class VerdictGroup:
-    verdict: Verdict
+    key: str
+    label: str
     sections: tuple[RouteSection, ...]
-
-    @property
-    def key(self) -> str:
-        return self.verdict.value
 
 
 def group_by_verdict(sections: list[RouteSection]) -> list[VerdictGroup]:
-    """Fits, may fit, does not fit, in that order (empty groups included)."""
+    """Fits, may fit, does not fit, in that order (empty groups included), and apart from
+    them the routes of countries the applicant is a citizen of, who needs no visa there."""
     order = (Verdict.FITS, Verdict.MAY_FIT, Verdict.DOES_NOT_FIT)
-    return [VerdictGroup(v, tuple(s for s in sections if s.result.verdict is v)) for v in order]
+    groups = [
+        VerdictGroup(
+            v.value,
+            v.label,
+            tuple(s for s in sections if s.result.verdict is v and not s.result.needs_no_visa),
+        )
+        for v in order
+    ]
+    citizen = tuple(s for s in sections if s.result.needs_no_visa)
+    if citizen:
+        groups.append(VerdictGroup("no_visa_needed", "No visa needed", citizen))
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,14 +408,14 @@ def results_context(
     """What the results template needs, for the page and for the PDF alike. `outcome` holds
     the engine's results, for callers that record the evaluation."""
     outcome = evaluate_routes(book, answers, on)
-    sections = [route_section(r, on) for r in outcome]
+    sections = [route_section(r, on, book) for r in outcome]
     return {
         "outcome": outcome,
         "book": book,
         "evaluated_on": on,
         "groups": group_by_verdict(sections),
         "sections": sections,
-        "compared": [s for s in sections if s.verdict != Verdict.DOES_NOT_FIT],
+        "compared": [s for s in sections if s.result.verdict is not Verdict.DOES_NOT_FIT],
         "compared_topics": [t.label for t in COMPARED_TOPICS],
         "answer_lines": display_answers(book, dict(answers)),
         "rules_changed": False,

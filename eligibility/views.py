@@ -80,7 +80,7 @@ def resume(request: HtmxHttpRequest, token: str) -> HttpResponse:
 def _choices(question: QuestionRule) -> list[tuple[str, str]]:
     if question.kind is Kind.BOOLEAN:
         return [("yes", "Yes"), ("no", "No")]
-    if question.kind is Kind.COUNTRY:
+    if question.kind in (Kind.COUNTRY, Kind.COUNTRIES):
         return [*question.choices, *((code, str(name)) for code, name in countries)]
     return list(question.choices)
 
@@ -115,7 +115,9 @@ def _step_context(
         "form": form,
         "field_value": form.shown_value,
         "choices": _choices(question),
-        "is_country": question.kind is Kind.COUNTRY,
+        "is_country": question.kind in (Kind.COUNTRY, Kind.COUNTRIES),
+        "is_countries": question.kind is Kind.COUNTRIES,
+        "also_value": form.shown_also,
         "is_text": question.kind in (Kind.INTEGER, Kind.DECIMAL, Kind.MONEY),
         "inputmode": "numeric" if question.kind is Kind.INTEGER else "decimal",
         "currency": _offer_currency(book, answers) if question.kind is Kind.MONEY else "",
@@ -185,6 +187,8 @@ def _initial_form(question: QuestionRule, answers: dict[str, Any]) -> AnswerForm
     initial = {}
     if answers.get(question.key) is not None:
         initial["answer"] = questionnaire.as_field_value(question, answers[question.key])
+        if question.kind is Kind.COUNTRIES and answers[question.key]:
+            initial["also"] = ", ".join(answers[question.key][1:])
     return AnswerForm(question, initial=initial)
 
 

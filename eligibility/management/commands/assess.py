@@ -3,7 +3,6 @@ python manage.py assess ANSWERS.json --format pdf --output FILE [--paper A4|lett
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -13,16 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from eligibility import answers, engine, pdf, report
+from eligibility.management.options import evaluation_date
 from eligibility.rules import load_rulebook
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(
-            f"--on: “{text}” is not a date; write YYYY-MM-DD.", returncode=2
-        ) from None
 
 
 def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
@@ -64,7 +55,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["answers"]
-        on = _date(options["on"]) if options["on"] else timezone.localdate()
+        on = evaluation_date(options["on"]) if options["on"] else timezone.localdate()
         if options["format"] == "pdf" and not options["output"]:
             raise CommandError(
                 "--format pdf needs --output FILE: a PDF is not written to the terminal.",
