@@ -1,0 +1,284 @@
+"""Checks of the whole catalogue as stored (published routes and drafts), for advisers and CI:
+`manage.py check_catalogue`. Each problem is one line naming the route, the gate and the dates,
+so that it can be found and fixed in the admin. Reads the database in a fixed number of queries,
+however many routes there are, and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from eligibility import answers, engine
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
+
+# How far ahead every gate of a published route must say what it is checked against.
+HORIZON_YEARS: Final = 2
+# Errors reading a stored value can raise besides AnswerError (rows written by SQL).
+_READ_ERRORS: Final = (ValueError, TypeError, ArithmeticError)
+
+
+def catalogue_problems(today: dt.date) -> list[str]:
+    """One line per problem in the stored catalogue, questions first, then routes by slug."""
+    question_rows = list(Question.objects.order_by("order", "key"))
+    problems: list[str] = []
+    questions: dict[str, engine.QuestionRule] = {}
+    for row in question_rows:
+        rule, problem = _question_rule(row)
+        if rule is not None:
+            questions[row.key] = rule
+        if problem:
+            problems.append(f"question {row.key}: {problem}")
+    keys = {q.key for q in question_rows}
+    for row in question_rows:
+        if row.month_question and row.month_question not in keys:
+            problems.append(
+                f"question {row.key}: its month question “{row.month_question}” does not exist."
+            )
+        problems += [
+            f"question {row.key}: ask only if, {problem}"
+            for problem in _condition_problems(row.ask_if, questions)
+        ]
+    for route in _routes():
+        problems += _route_problems(route, questions, today)
+    return problems
+
+
+def _routes() -> Iterable[Route]:
+    """Every route, drafts too, with its gates, values, key facts and open questions: five
+    queries (rules.load_rulebook reads the published ones the same way)."""
+    return Route.objects.order_by("slug").with_rules()
+
+
+def _question_rule(row: Question) -> tuple[engine.QuestionRule | None, str]:
+    """The question as the engine reads it (its own condition aside, checked clause by clause
+    later), or None and why it cannot be read."""
+    try:
+        rule = answers.question_rule(
+            key=row.key,
+            label=row.label,
+            kind=row.kind,
+            choices=row.choices,
+            min_value=row.min_value,
+            max_value=row.max_value,
+            short_label=row.short_label,
+            unit=row.unit,
+            month_key=row.month_question,
+        )
+    except _READ_ERRORS as exc:
+        return None, f"cannot be read ({exc}); the values of its gates are not checked."
+    return rule, ""
+
+
+def _condition_problems(raw: Any, questions: dict[str, engine.QuestionRule]) -> list[str]:
+    """What is wrong with each clause of an "ask only if" or "show only if" condition."""
+    if raw in (None, "", []):
+        return []
+    if not isinstance(raw, list):
+        try:
+            answers.parse_condition(raw, known_questions=questions)
+        except _READ_ERRORS as exc:
+            return [str(exc)]
+        return []
+    problems = []
+    for number, clause in enumerate(raw, start=1):
+        try:
+            answers.parse_condition([clause], known_questions=questions)
+        except _READ_ERRORS as exc:
+            problems.append(f"clause {number}: {exc}")
+    return problems
+
+
+def _day(day: dt.date | None, blank: str) -> str:
+    return day.isoformat() if day is not None else blank
+
+
+def _span(value: RequirementValue) -> str:
+    return (
+        f"value from {_day(value.effective_from, 'the start')} "
+        f"to {_day(value.effective_until, 'no end')}"
+    )
+
+
+def _horizon(today: dt.date) -> dt.date:
+    try:
+        return today.replace(year=today.year + HORIZON_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + HORIZON_YEARS, day=28)
+
+
+def _route_problems(
+    route: Route, questions: dict[str, engine.QuestionRule], today: dt.date
+) -> list[str]:
+    where = f"{route.slug} ({route.status})"
+    gates = list(route.requirements.all())
+    problems: list[str] = []
+    start = _first_day(route, gates)
+    end = min(_horizon(today), route.closes_on or dt.date.max)
+    check_coverage = route.status == Route.Status.PUBLISHED and start is not None and start <= end
+    for gate in gates:
+        key: str = gate.question_key  # type: ignore[attr-defined]
+        place = (
+            f"{where}, gate {gate.order} ({gate.pathway or 'every pathway'} / {key} / "
+            f"{gate.operator})"
+        )
+        values = list(gate.values.all())
+        if not values:
+            problems.append(f"{place}: has no values, so it is unknown on every date.")
+        problems += [f"{place}: {p}" for p in _value_problems(gate, values, questions.get(key))]
+        problems += [f"{place}: {p}" for p in _overlaps(values)]
+        if check_coverage and values:
+            assert start is not None
+            problems += [
+                f"{place}: no value in force from {first.isoformat()} to {last.isoformat()} "
+                "(if the rule is not known then, add an unclear value for those dates)."
+                for first, last in engine.uncovered_dates(_dates_of(gate, values), start, end)
+            ]
+        problems += [
+            f"{place}, {_span(v)}: {p}" for v in values for p in _source_problems(v, route)
+        ]
+    for fact in route.key_facts.all():
+        problems += [f"{where}, key fact {fact.topic}: {p}" for p in _source_problems(fact, route)]
+    for open_question in route.open_questions.all():
+        place = f"{where}, open question “{open_question.topic}”"
+        problems += [
+            f"{place}: show only if, {p}"
+            for p in _condition_problems(open_question.show_if, questions)
+        ]
+        problems += [f"{place}: {p}" for p in _source_problems(open_question, route)]
+    return problems
+
+
+def _first_day(route: Route, gates: list[Requirement]) -> dt.date | None:
+    """The day from which every gate must have a value: the route's opening or, when our
+    records do not say, the earliest first day any of its values names (failing that, the
+    earliest last day, so that a value that ended with nothing after it is still found). None
+    when no value of the route is dated: then every value runs from the start to no end."""
+    if route.opens_on is not None:
+        return route.opens_on
+    values = [v for gate in gates for v in gate.values.all()]
+    starts = [v.effective_from for v in values if v.effective_from is not None]
+    if starts:
+        return min(starts)
+    ends = [v.effective_until for v in values if v.effective_until is not None]
+    return min(ends) if ends else None
+
+
+def _dates_of(gate: Requirement, values: list[RequirementValue]) -> engine.RequirementRule:
+    """The gate's dates as the engine reads them: only the dates matter to uncovered_dates,
+    so a gate whose question or operator cannot be read is still checked."""
+    key: str = gate.question_key  # type: ignore[attr-defined]
+    placeholder = engine.QuestionRule(key=key, label="", kind=engine.Kind.INTEGER)
+    no_source = engine.Source("", "", dt.date.min)
+    return engine.RequirementRule(
+        id=gate.pk,
+        question=placeholder,
+        operator=engine.Operator.ANSWERED,
+        values=tuple(
+            engine.DatedValue(
+                value=None,
+                source=no_source,
+                effective_from=v.effective_from,
+                effective_until=v.effective_until,
+            )
+            for v in values
+        ),
+    )
+
+
+def _value_problems(
+    gate: Requirement, values: list[RequirementValue], question: engine.QuestionRule | None
+) -> list[str]:
+    try:
+        operator: engine.Operator | None = engine.Operator(gate.operator)
+    except ValueError:
+        operator = None
+    problems = []
+    if operator is None:
+        problems.append(f"the operator “{gate.operator}” does not exist.")
+    for value in values:
+        span = _span(value)
+        if (
+            value.effective_from is not None
+            and value.effective_until is not None
+            and value.effective_until < value.effective_from
+        ):
+            problems.append(f"{span}: its last day is before its first.")
+        try:
+            certainty = engine.Certainty(value.certainty)
+        except ValueError:
+            problems.append(f"{span}: the certainty “{value.certainty}” does not exist.")
+            continue
+        if certainty is not engine.Certainty.SETTLED and not value.note.strip():
+            problems.append(
+                f"{span}: a value marked {certainty.value} needs a note saying what is unclear "
+                "or what decides."
+            )
+        if question is None or operator is None:
+            continue
+        if certainty is engine.Certainty.UNCLEAR and value.value is None:
+            continue
+        try:
+            parsed = answers.parse_rule_value(question, operator, value.value)
+        except _READ_ERRORS as exc:
+            problems.append(f"{span}: the stored value {value.value!r} does not read: {exc}")
+            continue
+        if operator is not engine.Operator.ANSWERED and parsed != value.value:
+            problems.append(
+                f"{span}: the value is stored as {value.value!r} but reads as {parsed!r}; "
+                "save it again in the admin."
+            )
+    return problems
+
+
+def _overlaps(values: list[RequirementValue]) -> list[str]:
+    """Every two values in force on the same day (a value with no last day runs on)."""
+    spans = sorted(
+        (
+            (v.effective_from or dt.date.min, v.effective_until or dt.date.max, v)
+            for v in values
+            if v.effective_from is None
+            or v.effective_until is None
+            or v.effective_from <= v.effective_until
+        ),
+        key=lambda span: (span[0], span[1], span[2].pk or 0),
+    )
+    problems = []
+    for (_, end, earlier), (start, later_end, later) in itertools.combinations(spans, 2):
+        if start <= end:
+            first = None if start == dt.date.min else start
+            last_day = min(end, later_end)
+            last = None if last_day == dt.date.max else last_day
+            problems.append(
+                f"the {_span(earlier)} and the {_span(later)} are both in force from "
+                f"{_day(first, 'the start')} to {_day(last, 'no end')}."
+            )
+    return problems
+
+
+def _source_problems(row: RequirementValue | KeyFact | OpenQuestion, route: Route) -> list[str]:
+    problems = []
+    url = row.source_url.strip()
+    if not url:
+        problems.append("the source has no URL.")
+    else:
+        parts = urlsplit(url)
+        if parts.path in ("", "/") and not parts.query:
+            problems.append(
+                f"the source URL {url} is a site's home page; link the page that says it."
+            )
+    if row.source_as_of > route.last_verified_on:
+        problems.append(
+            f"the source is as of {row.source_as_of.isoformat()}, after the route was last "
+            f"verified ({route.last_verified_on.isoformat()})."
+        )
+    return problems
