@@ -333,24 +333,34 @@ GENERATE_ROUTES = """
 import itertools
 from eligibility.models import Route
 originals = list(
-    Route.objects.published().prefetch_related("requirements", "key_facts", "open_questions")
+    Route.objects.published().prefetch_related(
+        "requirements__values", "key_facts", "open_questions"
+    )
 )
 have = Route.objects.count()
 for n in itertools.count():
     if have >= TARGET:
         break
     source = originals[n % len(originals)]
-    requirements = list(source.requirements.all())
+    requirements = [(r, list(r.values.all())) for r in source.requirements.all()]
     facts = list(source.key_facts.all())
     open_questions = list(source.open_questions.all())
     source.pk = None
     source.slug = f"bench-{n}-{source.slug}"[:60]
     source.name = f"{source.name} (copy {n})"
     source.save()
-    for row in requirements + facts + open_questions:
+    for row in facts + open_questions:
         row.pk = None
         row.route = source
         row.save()
+    for requirement, values in requirements:
+        requirement.pk = None
+        requirement.route = source
+        requirement.save()
+        for value in values:
+            value.pk = None
+            value.requirement = requirement
+            value.save()
     have += 1
 print(Route.objects.published().count())
 """

@@ -6,7 +6,15 @@ import datetime as dt
 import itertools
 
 from eligibility import engine
-from eligibility.engine import Certainty, Kind, Operator, QuestionRule, RequirementRule, RouteRules
+from eligibility.engine import (
+    Certainty,
+    DatedValue,
+    Kind,
+    Operator,
+    QuestionRule,
+    RequirementRule,
+    RouteRules,
+)
 
 SOURCE = engine.Source("Fact sheet", "https://example.org", dt.date(2026, 11, 28))
 ON = dt.date(2026, 6, 1)
@@ -26,6 +34,23 @@ QUESTIONS = {
         "german", "German?", Kind.ORDINAL, choices=CEFR, short_label="German level"
     ),
     "funds": QuestionRule("funds", "Funds?", Kind.BOOLEAN),
+    "graduation": QuestionRule(
+        "graduation",
+        "Graduation year?",
+        Kind.INTEGER,
+        short_label="graduation year",
+        month_key="graduation_month",
+    ),
+    "graduation_month": QuestionRule(
+        "graduation_month",
+        "Graduation month?",
+        Kind.CHOICE,
+        choices=tuple((str(n), str(n)) for n in range(1, 13)),
+    ),
+    "citizenship": QuestionRule(
+        "citizenship", "Citizenship?", Kind.COUNTRIES, short_label="citizenship"
+    ),
+    "employer_exempt": QuestionRule("employer_exempt", "Cap-exempt employer?", Kind.BOOLEAN),
     "rank": QuestionRule(
         "rank",
         "Rank?",
@@ -38,15 +63,25 @@ QUESTIONS = {
 _ids = itertools.count(1)
 
 
+VALUE_FIELDS = ("certainty", "effective_from", "effective_until", "note")
+
+
 def rule(question: str, operator: str, value: object = None, **fields: object) -> RequirementRule:
+    """A gate with one value; `certainty`, `effective_from`, `effective_until` and `note`
+    describe that value, `values` replaces it with several."""
+    dated = {k: fields.pop(k) for k in VALUE_FIELDS if k in fields}
+    values = fields.pop("values", None) or (DatedValue(value, SOURCE, **dated),)  # type: ignore[arg-type]
     return RequirementRule(
         id=next(_ids),
         question=QUESTIONS[question],
         operator=Operator(operator),
-        value=value,
-        source=SOURCE,
+        values=values,  # type: ignore[arg-type]
         **fields,
     )  # type: ignore[arg-type]
+
+
+def value(amount: object, **fields: object) -> DatedValue:
+    return DatedValue(amount, SOURCE, **fields)  # type: ignore[arg-type]
 
 
 def route(*requirements: RequirementRule, **fields: object) -> RouteRules:
@@ -59,3 +94,4 @@ def book(*routes: RouteRules) -> engine.RuleBook:
 
 
 UNCLEAR = Certainty.UNCLEAR
+CHANCE = Certainty.CHANCE

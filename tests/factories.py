@@ -4,7 +4,14 @@ import datetime as dt
 
 import factory
 
-from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, Route
+from eligibility.models import (
+    KeyFact,
+    OpenQuestion,
+    Question,
+    Requirement,
+    RequirementValue,
+    Route,
+)
 
 
 class QuestionFactory(factory.django.DjangoModelFactory):
@@ -44,13 +51,57 @@ class SourcedFactory(factory.django.DjangoModelFactory):
     source_as_of = dt.date(2026, 11, 28)
 
 
-class RequirementFactory(SourcedFactory):
+class RequirementFactory(factory.django.DjangoModelFactory):
+    """A gate with one dated value: `value`, `certainty`, `effective_from`, `effective_until`
+    and `note` (or `met_text`, its older name) describe that value."""
+
     class Meta:
         model = Requirement
+        skip_postgeneration_save = True
 
     route = factory.SubFactory(RouteFactory)
     question = factory.LazyFunction(lambda: Question.objects.get(key="age"))
     operator = "lte"
+
+    @classmethod
+    def _create(
+        cls, model_class: type[Requirement], *args: object, **kwargs: object
+    ) -> Requirement:
+        dated = {k: kwargs.pop(k) for k in VALUE_KEYS if k in kwargs}
+        if "met_text" in dated:
+            dated["note"] = dated.pop("met_text")
+        requirement = super()._create(model_class, *args, **kwargs)
+        RequirementValue.objects.create(
+            requirement=requirement,
+            **{
+                "value": 55,
+                "source_title": "Fact sheet",
+                "source_url": "https://example.org/source",
+                "source_as_of": dt.date(2026, 11, 28),
+                **dated,
+            },
+        )
+        return requirement
+
+
+VALUE_KEYS = (
+    "value",
+    "certainty",
+    "effective_from",
+    "effective_until",
+    "note",
+    "met_text",
+    "source_title",
+    "source_url",
+    "source_as_of",
+)
+
+
+class RequirementValueFactory(SourcedFactory):
+    class Meta:
+        model = RequirementValue
+
+    requirement = factory.SubFactory(RequirementFactory)
     value = 55
 
 
@@ -82,24 +133,16 @@ def blue_card(**route_fields: object) -> Route:
         value="DE",
         order=1,
     )
-    salary = Question.objects.get(key="offered_salary")
-    RequirementFactory(
+    salary = RequirementFactory(
         route=route,
-        question=salary,
+        question=Question.objects.get(key="offered_salary"),
         operator="gte",
         value=48300,
         order=2,
         effective_from=dt.date(2025, 1, 1),
         effective_until=dt.date(2025, 12, 31),
     )
-    RequirementFactory(
-        route=route,
-        question=salary,
-        operator="gte",
-        value=50700,
-        order=3,
-        effective_from=dt.date(2026, 1, 1),
-    )
+    RequirementValueFactory(requirement=salary, value=50700, effective_from=dt.date(2026, 1, 1))
     KeyFactFactory(route=route, topic="fees", text="€75 visa, €100 permit")
     OpenQuestionFactory(route=route, topic="Settlement", text="27 or 21 months?")
     return route
@@ -159,21 +202,78 @@ def joint_route(**fields: object) -> Route:
     return route
 
 
-def requirement_form_fields(**fields: object) -> dict[str, object]:
-    """What the admin's requirement form posts for a settled rule with no points, no dates
-    and a sourced title; `fields` sets the question, operator, value and anything else."""
+def gate_form_fields(**fields: object) -> dict[str, object]:
+    """What the admin posts for a gate (on the route page's gate inline, or on the gate's own
+    page): every pathway, no points, no explanation; `fields` sets the question, operator and
+    anything else."""
     return {
-        "pathway": "",
         "order": "1",
-        "certainty": "settled",
+        "pathway": "",
         "points": "",
         "points_group": "",
-        "met_text": "",
-        "not_met_text": "",
+        "explanation": "",
+        **fields,
+    }
+
+
+def value_form_fields(**fields: object) -> dict[str, object]:
+    """What the gate page's value inline posts for a settled value with no dates and a sourced
+    title; `fields` sets the value (as typed) and anything else."""
+    return {
+        "value": "",
+        "certainty": "settled",
         "effective_from": "",
         "effective_until": "",
+        "note": "",
         "source_title": "Fact sheet",
         "source_url": "",
         "source_as_of": "2026-11-28",
         **fields,
     }
+
+
+def posted_value(stored: RequirementValue, /, **changes: object) -> dict[str, object]:
+    """The value inline's fields for a stored value, as the gate page shows them, with
+    `changes`."""
+    shown = stored.value
+    if isinstance(shown, list):
+        shown = ", ".join(str(v) for v in shown)
+    elif isinstance(shown, dict) and "years_before" in shown:
+        shown = f"years_before:{shown['years_before']}"
+    fields: dict[str, object] = {
+        "id": stored.pk,
+        "value": "" if shown is None else shown,
+        "certainty": stored.certainty,
+        "effective_from": stored.effective_from or "",
+        "effective_until": stored.effective_until or "",
+        "note": stored.note,
+        "source_title": stored.source_title,
+        "source_url": stored.source_url,
+        "source_as_of": stored.source_as_of.isoformat(),
+    }
+    return value_form_fields(**(fields | changes))
+
+
+def gate_page_data(
+    gate: dict[str, object], values: list[dict[str, object]], *, initial: int = 0
+) -> dict[str, str]:
+    """What the gate's own admin page posts: the gate's fields (gate_form_fields fills in the
+    rest; give route, question and operator) and its value inline, whose first `initial`
+    entries are stored values (posted_value), the rest new ones (value_form_fields)."""
+    data = {k: str(v) for k, v in gate_form_fields(**gate).items()}
+    data |= {"values-TOTAL_FORMS": str(len(values)), "values-INITIAL_FORMS": str(initial)}
+    for i, value in enumerate(values):
+        data |= {f"values-{i}-{k}": str(v) for k, v in value_form_fields(**value).items()}
+    return data
+
+
+def stored_gate(gate: Requirement) -> tuple[object, ...]:
+    """Everything the gate page can change, to show that a refused post changed nothing."""
+    gate.refresh_from_db()
+    fields = (gate.route_id, gate.pathway, gate.question_id, gate.operator, gate.points)
+    values = tuple(
+        RequirementValue.objects.filter(requirement=gate)
+        .order_by("pk")
+        .values_list("value", "certainty", "effective_from", "effective_until", "note")
+    )
+    return (*fields, gate.points_group, gate.explanation, values)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 import yaml
 from django.core.management import call_command
 
+from eligibility import engine, wording
 from eligibility.catalogue import CATALOGUE_PATH, export_catalogue, import_catalogue
-from eligibility.models import KeyFact, Question, Requirement, Route
+from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, RequirementValue, Route
+from eligibility.rules import load_rulebook
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +32,9 @@ SLUGS = {
     "jp-hsp",
 }
 TEXT = CATALOGUE_PATH.read_text(encoding="utf-8")
+# The day the catalogue was last verified, and how far ahead its rules must say something.
+VERIFIED_ON = dt.date(2026, 11, 28)
+HORIZON = dt.date(2028, 11, 28)
 
 
 @pytest.fixture
@@ -44,19 +50,73 @@ def test_the_catalogue_file_is_exactly_what_export_routes_writes(loaded):
     assert export_catalogue() == TEXT
 
 
-def test_every_requirement_key_fact_and_open_question_cites_a_dated_source(loaded):
-    for model in (Requirement, KeyFact, Route.open_questions.rel.related_model):
+def test_every_requirement_has_values_and_every_value_fact_and_question_cites_a_dated_source(
+    loaded,
+):
+    valueless = Requirement.objects.filter(values__isnull=True)
+    assert list(valueless.values_list("route__slug", "question__key")) == []
+    for model in (RequirementValue, KeyFact, OpenQuestion):
+        assert model.objects.exists()
         assert not model.objects.filter(source_title="").exists()
         assert not model.objects.filter(source_as_of__isnull=True).exists()
 
 
-def test_every_money_threshold_has_effective_dates(loaded):
-    thresholds = Requirement.objects.filter(
-        question__kind="money", certainty="settled", operator__in=["gte", "gt", "lte", "lt"]
+def test_no_source_is_dated_after_its_route_was_last_verified(loaded):
+    late = [
+        (v.requirement.route.slug, v.source_title, v.source_as_of)
+        for v in RequirementValue.objects.select_related("requirement__route")
+        if v.source_as_of > v.requirement.route.last_verified_on
+    ]
+    for model in (KeyFact, OpenQuestion):
+        late += [
+            (row.route.slug, row.source_title, row.source_as_of)
+            for row in model.objects.select_related("route")
+            if row.source_as_of > row.route.last_verified_on
+        ]
+    assert late == []
+
+
+def test_every_unclear_or_chance_value_says_what_is_open(loaded):
+    silent = RequirementValue.objects.exclude(certainty="settled").filter(note="")
+    assert list(silent.values_list("requirement__route__slug", "requirement__question__key")) == []
+
+
+def test_every_settled_money_threshold_says_from_when_it_applies(loaded):
+    thresholds = RequirementValue.objects.filter(
+        requirement__question__kind="money",
+        requirement__operator__in=["gte", "gt", "lte", "lt"],
+        certainty="settled",
     )
     assert thresholds.exists()
     undated = thresholds.filter(effective_from__isnull=True)
-    assert list(undated.values_list("route__slug", "value")) == []
+    assert list(undated.values_list("requirement__route__slug", "value")) == []
+
+
+def test_every_money_gate_has_a_value_in_force_from_its_routes_opening_to_two_years_ahead(
+    loaded,
+):
+    """From the route's opening (or, where our records do not say, its earliest dated value)
+    to two years after the catalogue was verified, each money gate has a value on every day:
+    an unclear value counts (the rule is then unknown, and says so), a gap does not (the gate
+    would be unknown with nothing to say why). Gates whose values are all unclear are left
+    out: there is no threshold to date."""
+    uncovered = []
+    checked = 0
+    for route in load_rulebook().routes:
+        starts = [v.effective_from for g in route.requirements for v in g.values]
+        start = route.opens_on or min((d for d in starts if d is not None), default=None)
+        end = min(HORIZON, route.closes_on or dt.date.max)
+        for gate in route.requirements:
+            if gate.question.kind is not engine.Kind.MONEY:
+                continue
+            if all(v.certainty is engine.Certainty.UNCLEAR for v in gate.values):
+                continue
+            assert start is not None, f"{route.slug}: a money threshold with no date at all"
+            checked += 1
+            for first, last in engine.uncovered_dates(gate, start, end):
+                uncovered.append((route.slug, gate.pathway, gate.question.key, first, last))
+    assert checked
+    assert uncovered == []
 
 
 def test_every_route_has_all_key_fact_topics(loaded):
@@ -67,7 +127,47 @@ def test_every_route_has_all_key_fact_topics(loaded):
 
 def test_the_k_visa_never_fits_because_its_age_rule_is_unpublished(loaded):
     k_visa = Route.objects.get(slug="cn-k")
-    assert k_visa.requirements.filter(certainty="unclear", question__key="age").exists()
+    assert k_visa.requirements.filter(values__certainty="unclear", question__key="age").exists()
+    (route,) = load_rulebook(slugs=["cn-k"]).routes
+    result = engine.evaluate_route(route, K_VISA_APPLICANT, VERIFIED_ON)
+    assert result.verdict is engine.Verdict.MAY_FIT
+
+
+# A strong K visa applicant: an Indian STEM master's graduate of a top-100 university.
+K_VISA_APPLICANT = {
+    "citizenship": ("IN",),
+    "age": 28,
+    "education_level": "master",
+    "stem_field": True,
+    "university_rank": "top100",
+    "current_country": "IN",
+}
+
+
+@pytest.mark.parametrize("citizenship", [("CN",), ("CN", "IN"), ("IN", "CN")])
+def test_the_k_visa_does_not_fit_a_chinese_citizen(loaded, citizenship):
+    (route,) = load_rulebook(slugs=["cn-k"]).routes
+    result = engine.evaluate_route(
+        route, {**K_VISA_APPLICANT, "citizenship": citizenship}, VERIFIED_ON
+    )
+    assert result.verdict is engine.Verdict.DOES_NOT_FIT
+    assert result.closure is engine.Closure.CITIZEN
+    assert result.requirements[0].outcome is engine.Outcome.NOT_MET
+    assert "China" in wording.reason(result)
+
+
+def test_the_k_visa_does_not_fit_before_it_opens_on_1_october_2025(loaded):
+    (route,) = load_rulebook(slugs=["cn-k"]).routes
+    assert route.opens_on == dt.date(2025, 10, 1)
+    before = engine.evaluate_route(route, K_VISA_APPLICANT, dt.date(2025, 9, 30))
+    assert before.verdict is engine.Verdict.DOES_NOT_FIT
+    assert before.closure is engine.Closure.NOT_YET_OPEN
+    assert wording.reason(before) == (
+        "This route opens on 1 October 2025; it was not open on 30 September 2025."
+    )
+    opening_day = engine.evaluate_route(route, K_VISA_APPLICANT, dt.date(2025, 10, 1))
+    assert opening_day.closure is None
+    assert opening_day.verdict is engine.Verdict.MAY_FIT
 
 
 def test_extra_questions_are_asked_only_when_they_matter(loaded):

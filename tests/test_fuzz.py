@@ -1,9 +1,10 @@
 """Bad input of every kind (wrong types, huge numbers, unicode, empty and overlong text) gets
 a clear message, never a server error, and never disturbs the answers already given: in
-every questionnaire field, in the assess command, and in the admin's rule form."""
+every questionnaire field, in the assess command, and in the admin's value inline."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -18,13 +19,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from eligibility import answers, engine
-from eligibility.admin import RequirementForm
 from eligibility.models import Answer, Assessment, Question
-from tests.factories import QuestionFactory, RouteFactory, requirement_form_fields
+from tests.factories import QuestionFactory, RouteFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(
@@ -200,45 +200,174 @@ def test_the_assess_command_process_prints_one_line_and_no_traceback_for_bad_inp
         assert len(err.strip().splitlines()) == 1, err
 
 
-# --- The admin's rule form --------------------------------------------------------------------
+# --- The admin's gate page: values typed into the value inline ----------------------------------
+
+# Values an adviser (or a hostile post) might type: exponents with millions of digits, numbers
+# too large for any column, digits of other scripts, control and direction marks, nothing.
+hostile_values = st.one_of(
+    bad_text,
+    st.sampled_from(
+        [
+            "1E-300000000",
+            "1E+300000000",
+            "-1E-300000000",
+            "1e999999999999",
+            "9" * 5000,
+            "NaN",
+            "sNaN",
+            "Infinity",
+            "-inf",
+            "٣٠",
+            "３０",
+            "𝟓𝟎",
+            "50​700",
+            "‮007",
+            "🙂",
+            "top100,,top200",
+            ",",
+            "years_before:" + "9" * 5000,
+            "years_before:-1",
+            "years_before:1e3",
+            '{"years_before": 3}',
+        ]
+    ),
+)
 
 
-def requirement_data(question: Question, operator: str, value: str, certainty: str) -> dict:
-    return requirement_form_fields(
-        route=RouteFactory.create().pk,
-        question=question.pk,
-        operator=operator,
-        value=value,
-        certainty=certainty,
-        order="0",
-        source_url="https://example.org/",
-    )
+def admin_messages(response) -> list[str]:
+    """Every error message on an admin page: the gate form's and each inline's."""
+    context = response.context
+    messages = [str(m) for msgs in context["adminform"].form.errors.values() for m in msgs]
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        messages += [str(m) for errors in formset.errors for ms in errors.values() for m in ms]
+        messages += [str(m) for m in formset.non_form_errors()]
+    return messages
 
 
 @pytest.mark.django_db
-def test_the_rule_form_refuses_bad_values_for_every_question_kind_with_a_message():
-    questions = {q.kind: q for q in Question.objects.all()}
-    questions.setdefault("decimal", QuestionFactory(key="fuzz_decimal_rule", kind="decimal"))
-    assert set(questions) == {k.value for k in engine.Kind}
+def test_the_value_inline_refuses_hostile_values_with_a_message_and_changes_nothing(client):
+    from django.contrib.auth.models import User
+    from django.db import transaction
+
+    from eligibility.models import Requirement
+    from tests.factories import RequirementFactory, gate_page_data, posted_value, stored_gate
+
+    client.force_login(User.objects.create_superuser("root", password="a-long-passphrase"))
+    decimal = QuestionFactory(key="fuzz_decimal_rule", kind="decimal")
+    route = RouteFactory()
+    gates = {
+        kind: RequirementFactory(
+            route=route, question=Question.objects.get(key=key), operator=operator, value=value
+        )
+        for kind, key, operator, value in [
+            ("integer", "age", "gte", 18),
+            ("money", "offered_salary", "gte", 50700),
+            ("boolean", "proof_of_funds", "eq", True),
+            ("choice", "university_rank", "in", ["top100"]),
+            ("ordinal", "education_level", "gte", "bachelor"),
+            ("country", "job_offer_country", "eq", "DE"),
+            ("countries", "citizenship", "not_in", ["DE"]),
+        ]
+    }
+    gates["decimal"] = RequirementFactory(route=route, question=decimal, operator="lte", value=6.5)
+    assert set(gates) == {k.value for k in engine.Kind}
 
     @FUZZ
     @given(
-        kind=st.sampled_from(sorted(questions)),
+        kind=st.sampled_from(sorted(gates)),
         operator=st.sampled_from([o.value for o in engine.Operator] + ["", "bogus"]),
-        value=bad_text,
+        value=hostile_values,
         certainty=st.sampled_from([c.value for c in engine.Certainty] + ["maybe"]),
+        new=st.booleans(),
     )
-    def fill_in(kind, operator, value, certainty):
-        form = RequirementForm(
-            data=requirement_data(questions[kind], operator, without_null(value), certainty)
-        )
-        if form.is_valid():
-            rule = questions[kind].as_rule()
-            if certainty == engine.Certainty.SETTLED:
-                answers.parse_rule_value(
-                    rule, engine.Operator(operator), form.cleaned_data["value"]
-                )
+    def post(kind, operator, value, certainty, new):
+        gate = gates[kind]
+        stored = gate.values.get()
+        typed = {"value": without_null(value), "certainty": certainty, "note": "Unsure."}
+        if new:  # a second value, from a date, after the stored one
+            stored.effective_until = stored.effective_until or dt.date(2026, 12, 31)
+            values = [
+                posted_value(stored, effective_until=stored.effective_until.isoformat()),
+                {**typed, "effective_from": "2027-01-01"},
+            ]
         else:
-            assert all(all(str(m).strip() for m in msgs) for msgs in form.errors.values())
+            values = [posted_value(stored, **typed)]
+        before = stored_gate(gate)
+        fields = {"route": route.pk, "question": gate.question_id, "operator": operator}
+        url = reverse("admin:eligibility_requirement_change", args=[gate.pk])
+        with transaction.atomic():
+            response = client.post(url, gate_page_data(fields, values, initial=1))
+            assert response.status_code in (200, 302), response.status_code
+            event("saved" if response.status_code == 302 else "refused")
+            if response.status_code == 302:
+                # Saved: every value now stored reads for the gate's question and operator.
+                saved = Requirement.objects.get(pk=gate.pk)
+                rule = saved.question.as_rule(resolve=False)
+                for row in saved.values.all():
+                    if row.value is not None or row.certainty != "unclear":
+                        answers.parse_rule_value(rule, engine.Operator(saved.operator), row.value)
+                transaction.set_rollback(True)
+            else:
+                messages = admin_messages(response)
+                assert messages, "refused without saying why"
+                assert all(m.strip() for m in messages)
+                assert all(len(m) < 1200 for m in messages), "a message echoes a long input"
+                assert stored_gate(gate) == before
+                transaction.set_rollback(True)
 
-    fill_in()
+    post()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "key, operator, value",
+    [
+        ("offered_salary", "gte", "1E-300000000"),
+        ("offered_salary", "gte", "1E+300000000"),
+        ("offered_salary", "gte", "-1"),
+        ("age", "gte", "1E-300000000"),
+        ("age", "gte", "9" * 100_000),
+        ("age", "gte", "NaN"),
+        ("age", "gte", "🙂"),
+        ("age", "gte", "‮18"),
+        ("age", "gte", ""),
+        ("age", "gte", "years_before:" + "9" * 5000),
+        ("university_rank", "in", "top100,,top200"),
+        ("university_rank", "in", "ｔｏｐ100"),
+        ("job_offer_country", "eq", "Deutschland"),
+        ("citizenship", "in", ""),
+    ],
+)
+def test_a_hostile_value_gets_a_clear_message_and_the_gate_is_unchanged(
+    client, key, operator, value
+):
+    from django.contrib.auth.models import User
+
+    from tests.factories import RequirementFactory, gate_page_data, posted_value, stored_gate
+
+    client.force_login(User.objects.create_superuser("root", password="a-long-passphrase"))
+    question = Question.objects.get(key=key)
+    kind_value = {"integer": 18, "money": 1, "choice": ["top100"], "country": "DE"}
+    gate = RequirementFactory(
+        question=question,
+        operator=operator,
+        value=kind_value.get(question.kind, ["DE"]),
+    )
+    before = stored_gate(gate)
+    response = client.post(
+        reverse("admin:eligibility_requirement_change", args=[gate.pk]),
+        gate_page_data(
+            {"route": gate.route_id, "question": question.pk, "operator": operator},
+            [posted_value(gate.values.get(), value=value)],
+            initial=1,
+        ),
+    )
+    assert response.status_code == 200
+    [message] = response.context["inline_admin_formsets"][0].formset.errors[0]["value"]
+    assert message.endswith(".") and len(message) < 300
+    # It says what is wrong: with the question, the years_before syntax, or the length.
+    assert any(
+        part in message for part in (question.label, "years_before:N", "at most 1000 characters")
+    )
+    assert stored_gate(gate) == before

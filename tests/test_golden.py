@@ -12,7 +12,7 @@ import pytest
 import yaml
 from django.db import connection, transaction
 
-from eligibility import engine
+from eligibility import engine, wording
 from eligibility.catalogue import CATALOGUE_PATH, import_catalogue
 from eligibility.management.commands.assess import read_answers
 from eligibility.rules import load_rulebook
@@ -56,7 +56,7 @@ def test_golden_scenario(catalogue, scenario, slug, expected):
     results = {r.slug: r for r in engine.evaluate_routes(catalogue, answers, on)}
     result = results[slug]
     assert result.verdict.value == expected["verdict"], (
-        f"{expected.get('checks', '')}: got {result.verdict.value} because {result.reason}"
+        f"{expected.get('checks', '')}: got {result.verdict.value} because {wording.reason(result)}"
     )
 
 

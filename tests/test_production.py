@@ -24,7 +24,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from eligibility import rules, throttle
-from eligibility.models import Answer, Assessment, Question, Requirement
+from eligibility.models import Answer, Assessment, Question, RequirementValue
 from tests.factories import RequirementFactory, RouteFactory, blue_card
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,11 +259,30 @@ def test_adding_and_deleting_requirements_is_recorded_too():
 
 
 @pytest.mark.django_db
+def test_changing_a_rules_dated_value_is_recorded_too():
+    route = blue_card()
+    value = RequirementValue.objects.get(
+        requirement__route=route, effective_from=dt.date(2026, 1, 1)
+    )
+    value.value = 52000
+    value.save()
+    entry = LogEntry.objects.get_for_object(value).get(action=LogEntry.Action.UPDATE)
+    assert entry.changes_dict["value"] == ["50700", "52000"]
+
+
+@pytest.mark.django_db
 def test_applicants_answers_are_not_audited():
     assessment = Assessment.objects.create()
     Answer.objects.create(assessment=assessment, question_key="age", value=30)
     assert not LogEntry.objects.filter(content_type__app_label="eligibility").exclude(
-        content_type__model__in=["question", "route", "requirement", "keyfact", "openquestion"]
+        content_type__model__in=[
+            "question",
+            "route",
+            "requirement",
+            "requirementvalue",
+            "keyfact",
+            "openquestion",
+        ]
     )
 
 
@@ -323,17 +342,25 @@ def test_another_process_reads_the_rules_from_the_shared_cache_without_queries(
         assert rules.current_rulebook() == book
 
 
+def the_2026_salary_threshold() -> RequirementValue:
+    return RequirementValue.objects.get(
+        requirement__route__slug="de-blue-card",
+        requirement__question__key="offered_salary",
+        effective_from=dt.date(2026, 1, 1),
+    )
+
+
 @pytest.mark.django_db
 def test_an_advisers_edit_is_seen_by_the_next_request():
     blue_card()
     before = rules.current_rulebook()
-    requirement = Requirement.objects.get(route__slug="de-blue-card", order=3)
-    requirement.value = 52000
-    requirement.save()
+    threshold = the_2026_salary_threshold()
+    threshold.value = 52000
+    threshold.save()
     after = rules.current_rulebook()
     assert after.version != before.version
-    salary = next(r for r in after.routes[0].requirements if r.id == requirement.pk)
-    assert salary.value == 52000
+    salary = next(r for r in after.routes[0].requirements if r.id == threshold.requirement_id)
+    assert salary.value_on(dt.date(2026, 6, 1)).value == 52000
 
 
 @pytest.mark.django_db
@@ -343,7 +370,8 @@ def test_loading_rules_into_the_cache_costs_the_same_queries_for_any_number_of_r
 ):
     for _ in range(count):
         RequirementFactory(route=RouteFactory())
-    with django_assert_num_queries(5):
+    # Questions, routes, requirements, their values, key facts and open questions.
+    with django_assert_num_queries(6):
         rules.current_rulebook()
 
 
@@ -354,11 +382,13 @@ def test_loading_rules_into_the_cache_costs_the_same_queries_for_any_number_of_r
 def test_an_adviser_editing_a_route_mid_assessment_causes_no_error_and_results_record_it(client):
     blue_card()
     assessment = Assessment.objects.create()
+    url = reverse("question", args=[assessment.token, "citizenship"])
+    assert client.post(url, {"answer": "IN"}).status_code == 302
     url = reverse("question", args=[assessment.token, "job_offer_country"])
     assert client.post(url, {"answer": "DE"}).status_code == 302
     before = rules.current_rulebook().version
 
-    threshold = Requirement.objects.get(route__slug="de-blue-card", order=3)
+    threshold = the_2026_salary_threshold()  # in force today, with no last day
     threshold.value = 45000
     threshold.save()
     salary = Question.objects.get(key="offered_salary")

@@ -22,6 +22,7 @@ from tests.factories import RequirementFactory, RouteFactory, blue_card, joint_r
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+CITIZEN = {"citizenship": ["IN"]}  # the `assessment` fixture's first answer
 
 
 def k_visa():
@@ -46,7 +47,10 @@ def routes(db):
 
 @pytest.fixture
 def assessment(db):
-    return Assessment.objects.create()
+    """An applicant who has said they are an Indian citizen (the first question)."""
+    assessment = Assessment.objects.create()
+    Answer.objects.create(assessment=assessment, question_key="citizenship", value=["IN"])
+    return assessment
 
 
 def q_url(assessment: Assessment, key: str, **query: str) -> str:
@@ -84,7 +88,8 @@ def test_starting_creates_an_anonymous_assessment_and_asks_the_first_question(cl
     assessment = Assessment.objects.get()
     assert len(assessment.token) >= 43  # 256 random bits, URL-safe
     assert response.status_code == 302
-    assert response["Location"] == q_url(assessment, "education_level")
+    # Citizenship comes first: a citizen of a route's country needs no visa there.
+    assert response["Location"] == q_url(assessment, "citizenship")
 
 
 def test_start_only_accepts_post(client):
@@ -139,6 +144,29 @@ def test_a_country_question_lists_countries_and_its_extra_choices(client, assess
     assert '<option value="DE">Germany</option>' in page
 
 
+def test_citizenship_takes_one_country_and_optionally_a_second(client, assessment, routes):
+    page = client.get(q_url(assessment, "citizenship")).content.decode()
+    assert '<select id="answer-field" name="answer"' in page
+    assert '<select id="also-field" name="also"' in page
+    client.post(q_url(assessment, "citizenship"), {"answer": "IN", "also": "GB"})
+    assert saved(assessment)["citizenship"] == ["IN", "GB"]
+    client.post(q_url(assessment, "citizenship"), {"answer": "CN", "also": ""})
+    assert saved(assessment)["citizenship"] == ["CN"]
+
+
+def test_a_bad_citizenship_keeps_the_one_saved(client, assessment, routes):
+    response = client.post(q_url(assessment, "citizenship"), {"answer": "XX", "also": ""})
+    assert "two-letter ISO country code" in response.content.decode()
+    assert saved(assessment)["citizenship"] == ["IN"]
+
+
+def test_a_chinese_citizen_sees_the_k_visa_apart_as_needing_no_visa(client, assessment, routes):
+    client.post(q_url(assessment, "citizenship"), {"answer": "CN"})
+    page = client.get(reverse("results", args=[assessment.token])).content.decode()
+    assert "No visa needed (1)" in page
+    assert "You are a citizen of China, so you need no visa to live and work there." in page
+
+
 def test_every_question_offers_i_dont_know(client, assessment, routes):
     for key in Question.objects.values_list("key", flat=True):
         page = client.get(q_url(assessment, key)).content.decode()
@@ -162,17 +190,17 @@ def test_a_good_answer_is_saved_and_redirects_to_the_next_question(client, asses
     response = answer(client, assessment, "education_level", "master")
     assert response.status_code == 302
     assert response["Location"] == q_url(assessment, "stem_field")
-    assert saved(assessment) == {"education_level": "master"}
+    assert saved(assessment) == {**CITIZEN, **{"education_level": "master"}}
 
 
 def test_i_dont_know_stores_null_whatever_was_typed(client, assessment, routes):
     client.post(q_url(assessment, "age"), {"answer": "abc", "dont_know": "1"})
-    assert saved(assessment) == {"age": None}
+    assert saved(assessment) == {**CITIZEN, **{"age": None}}
 
 
 def test_money_is_stored_as_a_plain_decimal_string(client, assessment, routes):
     answer(client, assessment, "offered_salary", "€52,000")
-    assert saved(assessment) == {"offered_salary": "52000"}
+    assert saved(assessment) == {**CITIZEN, **{"offered_salary": "52000"}}
 
 
 def test_a_bad_salary_keeps_the_earlier_answers(client, assessment, routes):
@@ -194,7 +222,7 @@ def test_an_empty_choice_asks_to_choose_or_say_i_dont_know(client, assessment, r
     response = client.post(q_url(assessment, "education_level"), {})
     assert response.status_code == 200
     assert "or choose “I don&#x27;t know”" in response.content.decode()
-    assert saved(assessment) == {}
+    assert saved(assessment) == CITIZEN
 
 
 def test_the_last_answer_leads_to_check_your_answers(client, assessment, routes):
@@ -229,7 +257,7 @@ def test_with_htmx_a_bad_answer_comes_back_as_a_step_htmx_swaps(client, assessme
     response = answer(client, assessment, "age", "ninety-nine", **HTMX)
     assert response.status_code == 200
     assert "Enter your age as a whole number from 16 to 100." in response.content.decode()
-    assert saved(assessment) == {}
+    assert saved(assessment) == CITIZEN
 
 
 def test_with_htmx_the_last_answer_redirects_the_browser_to_the_summary(client, assessment, routes):
@@ -282,6 +310,7 @@ def test_the_flow_stops_once_every_verdict_is_settled(routes):
     book = load_rulebook()
     on = dt.date(2026, 6, 1)
     profile = {
+        "citizenship": ("IN",),
         "education_level": "master",
         "stem_field": True,
         "job_offer_country": "DE",
@@ -298,10 +327,10 @@ def test_a_question_that_decides_a_route_only_with_another_is_still_asked(db):
     book = load_rulebook()
     on = dt.date(2026, 6, 1)
 
-    profile = {"has_dependants": False, "stem_field": True}
+    profile = {"citizenship": ("IN",), "has_dependants": False, "stem_field": True}
     asked = questionnaire.walk(book, profile, on)
 
-    assert asked == ["has_dependants", "stem_field"]
+    assert asked == ["citizenship", "has_dependants", "stem_field"]
     assert questionnaire.route_panel(book, profile, on).fits == 1
 
 
@@ -336,6 +365,7 @@ def test_changing_an_answer_returns_to_the_summary_and_keeps_the_others(client, 
 
     assert response["Location"] == reverse("check", args=[assessment.token])
     assert saved(assessment) == {
+        **CITIZEN,
         "education_level": "master",
         "stem_field": True,
         "job_offer_country": "US",
@@ -385,7 +415,7 @@ def test_a_step_takes_the_same_queries_whatever_the_number_of_routes(
 ):
     many_routes(count)
     url = q_url(assessment, "age")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):  # 6 of them load the rules
         client.get(url)
     with django_assert_num_queries(2):  # the rules are cached now: only the assessment's rows
         client.get(url, **HTMX)
@@ -396,7 +426,7 @@ def test_answering_takes_the_same_queries_whatever_the_number_of_routes(
     client, assessment, count, django_assert_num_queries
 ):
     many_routes(count)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         answer(client, assessment, "age", "30")
     with django_assert_num_queries(3):  # the rules are cached now
         answer(client, assessment, "age", "31", **HTMX)

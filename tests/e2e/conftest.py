@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eligibility.models import Question
+from tests.core_questions import restore_core_questions
 
 CHROMIUM = Path("/usr/bin/chromium")
-CORE_QUESTIONS = importlib.import_module(
-    "eligibility.migrations.0002_core_questions_and_adviser_group"
-).CORE_QUESTIONS
 
 
 @pytest.fixture(scope="session")
@@ -43,5 +39,4 @@ def base_url() -> str | None:
 @pytest.fixture
 def core_questions(live_server: Any) -> None:
     """live_server flushes the database after each test, migration data included."""
-    for fields in CORE_QUESTIONS:
-        Question.objects.get_or_create(key=fields["key"], defaults=fields)
+    restore_core_questions()

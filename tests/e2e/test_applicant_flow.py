@@ -42,6 +42,12 @@ def cont(page: Page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def answer_citizenship(page: Page, code: str) -> None:
+    expect_question(page, "Which countries are you a citizen of?")
+    page.get_by_label("Which countries are you a citizen of?").select_option(code)
+    cont(page)
+
+
 def expect_question(page: Page, heading: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
@@ -56,8 +62,15 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     check_accessibility()
     page.get_by_role("button", name="Start now").click()
 
-    expect_question(page, "What is your highest qualification?")
+    # Citizenship comes first: a citizen of a route's country needs no visa there.
+    expect_question(page, "Which countries are you a citizen of?")
     expect(page.locator("#route-panel")).to_contain_text("3 may fit")
+    check_accessibility()
+    page.get_by_label("Which countries are you a citizen of?").select_option("IN")
+    page.get_by_label("Another citizenship, if you have one (optional)").select_option("BR")
+    cont(page)
+
+    expect_question(page, "What is your highest qualification?")
     check_accessibility()
     if javascript:
         page.evaluate("window.stillTheSamePage = true")
@@ -101,7 +114,7 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     # Age cannot change any verdict (the K visa's age rule is unclear), so it is skipped.
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
     expect(page).to_have_url(re.compile(r"/check/$"))
-    for shown in ("Master's degree", "Germany", "60,000"):
+    for shown in ("India and Brazil", "Master's degree", "Germany", "60,000"):
         expect(page.locator("main")).to_contain_text(shown)
     check_accessibility()
 
@@ -124,7 +137,9 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     not_fit = page.locator("section", has=page.locator("#group-does_not_fit"))
     expect(not_fit).to_contain_text("H-1B")
     page.get_by_text("Details for EU Blue Card").click()
-    expect(page.locator("#route-de-blue-card")).to_contain_text("Offered salary ≥ €50,700")
+    expect(page.locator("#route-de-blue-card")).to_contain_text(
+        "Offered salary must be at least €50,700 a year"
+    )
     check_accessibility()
 
 
@@ -155,6 +170,7 @@ def test_i_dont_know_then_deleting_answers_asks_first_and_the_link_is_dead(
     known_routes()
     page.goto(live_server.url)
     page.get_by_role("button", name="Start now").click()
+    answer_citizenship(page, "IN")
     choose(page, "Bachelor's degree")
     cont(page)
     expect_question(page, "Do you have a job offer? If so, in which country?")
@@ -183,7 +199,18 @@ def test_a_question_can_be_answered_with_the_keyboard_alone(
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.get_by_role("button", name="Start now").focus()
     page.keyboard.press("Enter")
+    expect_question(page, "Which countries are you a citizen of?")
+    page.wait_for_load_state()  # htmx takes over the form once the page has loaded
+    citizenship = page.get_by_label("Which countries are you a citizen of?")
+    citizenship.focus()
+    citizenship.select_option("IN")  # a native select: the keyboard opens and picks from it
+    page.keyboard.press("Tab")  # to the optional second citizenship
+    expect(page.get_by_label("Another citizenship, if you have one (optional)")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    page.keyboard.press("Enter")
     expect_question(page, "What is your highest qualification?")
+    expect(page.locator("#step-heading")).to_be_focused()  # swapped in by htmx
     page.get_by_label("No formal qualification", exact=True).focus()
     for _ in range(4):
         page.keyboard.press("ArrowDown")  # radios move with the arrow keys
