@@ -672,59 +672,86 @@ def _points_outcome(earned: int, possible: int, needed: int | None, partial: boo
     return Outcome.NOT_MET
 
 
-def _pathway_members[T](
-    route: RouteRules, items: Sequence[tuple[RequirementRule, T]]
-) -> list[tuple[str, list[tuple[RequirementRule, T]]]]:
-    """Each pathway with the gates that apply to it: the common ones, then its own."""
-    common = [pair for pair in items if not pair[0].pathway]
-    return [
-        (name, common + [pair for pair in items if name and pair[0].pathway == name])
-        for name in route.pathway_names()
-    ]
+@dataclass(frozen=True, slots=True)
+class _Pathway:
+    """Where a pathway's gates stand in `route.gates`: its plain gates (the citizenship gate,
+    the common gates, its own) and its scoring items by points group."""
+
+    name: str
+    members: tuple[int, ...]
+    plain: tuple[int, ...]
+    groups: dict[str, tuple[int, ...]]
+
+
+def _layout(route: RouteRules, gates: Sequence[RequirementRule]) -> tuple[_Pathway, ...]:
+    """Each pathway's gates, worked out once per evaluation rather than once per "what if"."""
+    pathways = []
+    for name in route.pathway_names():
+        members = tuple(
+            i for i, gate in enumerate(gates) if not gate.pathway or (name and gate.pathway == name)
+        )
+        groups: dict[str, list[int]] = {}
+        for i in members:
+            if gates[i].points is not None:
+                groups.setdefault(gates[i].points_group, []).append(i)
+        plain = tuple(i for i in members if gates[i].points is None)
+        pathways.append(_Pathway(name, members, plain, {g: tuple(ix) for g, ix in groups.items()}))
+    return tuple(pathways)
 
 
 def _pathway_outcome(
-    route: RouteRules, members: Sequence[tuple[RequirementRule, Outcome]]
+    route: RouteRules,
+    gates: Sequence[RequirementRule],
+    outcomes: Sequence[Outcome],
+    pathway: _Pathway,
 ) -> tuple[Outcome, dict[str, tuple[int, int]]]:
     """A pathway's outcome from its gates' outcomes, with each points group's totals."""
-    gates = [outcome for rule, outcome in members if rule.points is None]
-    groups: dict[str, list[tuple[RequirementRule, Outcome]]] = {}
-    for pair in members:
-        if pair[0].points is not None:
-            groups.setdefault(pair[0].points_group, []).append(pair)
-    totals = {group: _group_totals(items) for group, items in groups.items()}
+    totals = {
+        group: _group_totals((gates[i], outcomes[i]) for i in items)
+        for group, items in pathway.groups.items()
+    }
+    results = [outcomes[i] for i in pathway.plain]
     if totals:
         earned = sum(t[0] for t in totals.values())
         possible = sum(t[1] for t in totals.values())
-        gates.append(
+        results.append(
             _points_outcome(earned, possible, route.points_needed, route.points_table_partial)
         )
-    return all_of(gates), totals
-
-
-def _verdict(closure: Closure | None, pathway_outcomes: Iterable[Outcome]) -> Verdict:
-    if closure is not None:
-        return Verdict.DOES_NOT_FIT
-    return {
-        Outcome.MET: Verdict.FITS,
-        Outcome.UNKNOWN: Verdict.MAY_FIT,
-        Outcome.NOT_MET: Verdict.DOES_NOT_FIT,
-    }[any_of(pathway_outcomes)]
+    return all_of(results), totals
 
 
 def _closure(route: RouteRules, citizen: Outcome, on: dt.date) -> Closure | None:
     return route.closure_on(on) or (Closure.CITIZEN if citizen is Outcome.NOT_MET else None)
 
 
+def _decide(
+    route: RouteRules,
+    gates: Sequence[RequirementRule],
+    layout: Sequence[_Pathway],
+    outcomes: Sequence[Outcome],
+    on: dt.date,
+) -> Verdict:
+    """The verdict from each gate's outcome (in `route.gates` order, citizenship first): the
+    one decision that the full evaluation and every "what if" make."""
+    if _closure(route, outcomes[0], on) is not None:
+        return Verdict.DOES_NOT_FIT
+    overall = any_of(_pathway_outcome(route, gates, outcomes, p)[0] for p in layout)
+    return _VERDICTS[overall]
+
+
+_VERDICTS: Final = {
+    Outcome.MET: Verdict.FITS,
+    Outcome.UNKNOWN: Verdict.MAY_FIT,
+    Outcome.NOT_MET: Verdict.DOES_NOT_FIT,
+}
+
+
 def verdict_of(
     route: RouteRules, outcomes: Sequence[tuple[RequirementRule, Outcome]], on: dt.date
 ) -> Verdict:
-    """The verdict alone from each gate's outcome (`route.gates`, citizenship first): the
-    same decision as evaluate_route, without results, for the many "what if" questions."""
-    closure = _closure(route, outcomes[0][1], on)
-    members = _pathway_members(route, outcomes[1:])
-    citizen = outcomes[0]
-    return _verdict(closure, (_pathway_outcome(route, [citizen, *own])[0] for _, own in members))
+    """The verdict alone from each gate's outcome, paired with `route.gates` in order."""
+    gates = [gate for gate, _ in outcomes]
+    return _decide(route, gates, _layout(route, gates), [o for _, o in outcomes], on)
 
 
 def gate_outcomes(
@@ -787,22 +814,20 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
                 gate, check.outcome, answered, answer if answered else None, check, on, gap
             )
         )
-    citizen, own = results[0], results[1:]
+    gates = [r.rule for r in results]
+    outcomes = [r.outcome for r in results]
+    layout = _layout(route, gates)
     pathways: list[PathwayResult] = []
-    for name, members in _pathway_members(route, [(r.rule, r) for r in own]):
-        outcome, totals = _pathway_outcome(
-            route, [(citizen.rule, citizen.outcome), *((rule, r.outcome) for rule, r in members)]
-        )
+    for pathway in layout:
+        outcome, totals = _pathway_outcome(route, gates, outcomes, pathway)
         points = None
         if totals:
-            lines = []
-            for group, (earned, possible) in totals.items():
-                items = tuple(
-                    r
-                    for rule, r in members
-                    if rule.points_group == group and rule.points is not None
+            lines = tuple(
+                PointsLine(
+                    group, earned, possible, tuple(results[i] for i in pathway.groups[group])
                 )
-                lines.append(PointsLine(group, earned, possible, items))
+                for group, (earned, possible) in totals.items()
+            )
             earned_all = sum(line.earned for line in lines)
             possible_all = sum(line.possible for line in lines)
             points = Points(
@@ -812,12 +837,13 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
                 _points_outcome(
                     earned_all, possible_all, route.points_needed, route.points_table_partial
                 ),
-                tuple(lines),
+                lines,
                 route.points_table_partial,
             )
-        pathways.append(PathwayResult(name, outcome, tuple(r for _, r in members), points))
-    closure = _closure(route, citizen.outcome, on)
-    verdict = _verdict(closure, (p.outcome for p in pathways))
+        own = tuple(results[i] for i in pathway.members if i != 0)
+        pathways.append(PathwayResult(pathway.name, outcome, own, points))
+    closure = _closure(route, outcomes[0], on)
+    verdict = _decide(route, gates, layout, outcomes, on)
     best = _best_pathway(pathways)
     gaps: tuple[RequirementResult, ...] = ()
     gains: list[tuple[int, RequirementResult]] = []
@@ -910,27 +936,31 @@ def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.dat
     then turns on this one. Verdicts are monotone in the outcomes, so a difference found
     under some assumption is one that real answers can produce."""
     base = gate_outcomes(route, answers, on)
-    pairs = [(gate, check.outcome) for gate, check in base]
-    if verdict_of(route, pairs, on) is not Verdict.MAY_FIT:
+    gates = [gate for gate, _ in base]
+    checks = [check for _, check in base]
+    layout = _layout(route, gates)
+    outcomes = [check.outcome for check in checks]
+    if _decide(route, gates, layout, outcomes, on) is not Verdict.MAY_FIT:
         return []
-    awaiting = [(gate, check) for gate, check in base if check.awaits]
-    unknown = dict.fromkeys(check.awaits for _, check in awaiting if check.awaits)
-    scenarios: list[dict[str, Outcome]] = [{}]
-    for name in route.pathway_names():
-        inside = {c.awaits for g, c in awaiting if not g.pathway or g.pathway == name}
+    awaiting = [i for i, check in enumerate(checks) if check.awaits]
+    unknown = dict.fromkeys(checks[i].awaits for i in awaiting)
+    scenarios: list[dict[str | None, Outcome]] = [{}]
+    for pathway in layout:
+        inside = {checks[i].awaits for i in awaiting if i in pathway.members}
         scenarios.append(
             {key: Outcome.MET if key in inside else Outcome.NOT_MET for key in unknown}
         )
+    chance = {i for i in awaiting if (v := checks[i].value) and v.certainty is Certainty.CHANCE}
 
-    def assumed(gate: RequirementRule, check: GateCheck, assume: Mapping[str, Outcome]) -> Outcome:
-        if check.awaits is None or check.awaits not in assume:
-            return check.outcome
-        outcome = assume[check.awaits]
-        chance = check.value is not None and check.value.certainty is Certainty.CHANCE
-        return Outcome.UNKNOWN if chance and outcome is Outcome.NOT_MET else outcome
-
-    def verdict_if(assume: Mapping[str, Outcome]) -> Verdict:
-        return verdict_of(route, [(g, assumed(g, c, assume)) for g, c in base], on)
+    def verdict_if(assume: Mapping[str | None, Outcome]) -> Verdict:
+        assumed = list(outcomes)
+        for i in awaiting:
+            outcome = assume.get(checks[i].awaits)
+            if outcome is not None:
+                # A chance gate's answer can only make it met or leave it to chance.
+                miss = i in chance and outcome is Outcome.NOT_MET
+                assumed[i] = Outcome.UNKNOWN if miss else outcome
+        return _decide(route, gates, layout, assumed, on)
 
     deciding = []
     for key in unknown:
@@ -939,7 +969,7 @@ def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.dat
             if if_met is not verdict_if({**assume, key: Outcome.NOT_MET}):
                 deciding.append(key)
                 break
-    return deciding
+    return [key for key in deciding if key]
 
 
 @dataclass(frozen=True, slots=True)
