@@ -486,10 +486,6 @@ class RouteResult:
     def needs_no_visa(self) -> bool:
         return self.closure is Closure.CITIZEN
 
-    @property
-    def citizen_check(self) -> RequirementResult:
-        return self.requirements[0]
-
 
 # ---------------------------------------------------------------------------------------------
 # One gate
