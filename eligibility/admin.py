@@ -65,7 +65,7 @@ class RequirementValueForm(forms.ModelForm):  # type: ignore[type-arg]
         requirement = getattr(self.instance, "requirement", None)
         text = (data.get("value") or "").strip()
         try:
-            question = requirement.question.as_rule(resolve=False) if requirement else None
+            question = requirement.question.as_rule() if requirement else None
             operator = engine.Operator(requirement.operator) if requirement else None
         except (ObjectDoesNotExist, ValueError):
             question = operator = None

@@ -63,17 +63,7 @@ def _question_rule(row: Question) -> tuple[engine.QuestionRule | None, str]:
     """The question as the engine reads it (its own condition aside, checked clause by clause
     later), or None and why it cannot be read."""
     try:
-        rule = answers.question_rule(
-            key=row.key,
-            label=row.label,
-            kind=row.kind,
-            choices=row.choices,
-            min_value=row.min_value,
-            max_value=row.max_value,
-            short_label=row.short_label,
-            unit=row.unit,
-            month_key=row.month_question,
-        )
+        rule = row.as_rule(with_condition=False)
     except _READ_ERRORS as exc:
         return None, f"cannot be read ({exc}); the values of its gates are not checked."
     return rule, ""

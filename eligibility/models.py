@@ -40,9 +40,9 @@ class Sourced(models.Model):
 
 def _known_questions(extra: Question | None = None) -> dict[str, engine.QuestionRule]:
     """Every question as the engine reads it, for checking conditions when they are saved."""
-    known = {q.key: q.as_rule(resolve=False) for q in Question.objects.all()}
+    known = {q.key: q.as_rule() for q in Question.objects.all()}
     if extra is not None and extra.key:
-        known[extra.key] = extra.as_rule(resolve=False)
+        known[extra.key] = extra.as_rule()
     return known
 
 
@@ -108,7 +108,7 @@ class Question(models.Model):
 
     def clean(self) -> None:
         try:
-            self.as_rule(resolve=False)
+            self.as_rule()
         except ValueError as exc:
             raise ValidationError({"choices": str(exc)}) from exc
         if self.kind in (answers.Kind.CHOICE, answers.Kind.ORDINAL) and not self.choices:
@@ -126,9 +126,10 @@ class Question(models.Model):
         if self.ask_if:
             _checked_condition(self.ask_if, "ask_if", extra=self)
 
-    def as_rule(self, *, resolve: bool = True) -> engine.QuestionRule:
-        """The question as the engine reads it; `resolve=False` leaves "ask only if" unparsed
-        (rules.py reads it once every question is known)."""
+    def as_rule(self, *, with_condition: bool = True) -> engine.QuestionRule:
+        """The question as the engine reads it. Its "ask only if" values are read against
+        the other questions later (rules.py); `with_condition=False` leaves it out, for a
+        question whose condition cannot be read."""
         return answers.question_rule(
             key=self.key,
             label=self.label,
@@ -136,7 +137,7 @@ class Question(models.Model):
             choices=self.choices,
             min_value=self.min_value,
             max_value=self.max_value,
-            ask_if=self.ask_if,
+            ask_if=self.ask_if if with_condition else (),
             help_text=self.help_text,
             section=self.section,
             order=self.order,
@@ -372,7 +373,7 @@ class RequirementValue(Sourced):
             return
         try:
             self.value = answers.parse_rule_value(
-                requirement.question.as_rule(resolve=False),
+                requirement.question.as_rule(),
                 engine.Operator(requirement.operator),
                 self.value,
             )

@@ -53,15 +53,10 @@ def _conditions(raw: object, where: str) -> tuple[engine.Clause, ...]:
 
 def _question_rule(row: Question) -> engine.QuestionRule:
     try:
-        return row.as_rule(resolve=False)
+        return row.as_rule()
     except ValueError:
-        saved_ask_if, row.ask_if = row.ask_if, []
-        try:
-            rule = row.as_rule(resolve=False)
-        finally:
-            row.ask_if = saved_ask_if
-        _conditions(saved_ask_if, f"question {row.key}")
-        return dataclasses.replace(rule, ask_if=_UNREADABLE)
+        _conditions(row.ask_if, f"question {row.key}")  # logs what cannot be read
+        return dataclasses.replace(row.as_rule(with_condition=False), ask_if=_UNREADABLE)
 
 
 def question_rules(rows: list[Question]) -> dict[str, engine.QuestionRule]:

@@ -303,7 +303,7 @@ def test_the_value_inline_refuses_hostile_values_with_a_message_and_changes_noth
             if response.status_code == 302:
                 # Saved: every value now stored reads for the gate's question and operator.
                 saved = Requirement.objects.get(pk=gate.pk)
-                rule = saved.question.as_rule(resolve=False)
+                rule = saved.question.as_rule()
                 for row in saved.values.all():
                     if row.value is not None or row.certainty != "unclear":
                         answers.parse_rule_value(rule, engine.Operator(saved.operator), row.value)
