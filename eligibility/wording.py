@@ -15,6 +15,7 @@ from django_countries import countries
 
 from eligibility.engine import (
     LIST_OPERATORS,
+    Certainty,
     Closure,
     DatedValue,
     Kind,
@@ -189,14 +190,14 @@ def _rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, o
     question = rule.question
     if value is None:
         return f"{question.name}: no figure has been published for {format_date(on)} yet"
-    if value.certainty.value == "unclear" or rule.operator is Operator.ANSWERED:
+    if value.certainty is Certainty.UNCLEAR or rule.operator is Operator.ANSWERED:
         return value.note or f"{question.name}: the rule is not clear yet"
     if question.kind is Kind.COUNTRIES and rule.operator in LIST_OPERATORS:
         names = _joined([country_name(str(c)) for c in value.value or ()], "or")
         if rule.operator is Operator.NOT_IN:
             return f"You must not be a citizen of {names}"
         return f"You must be a citizen of {names}"
-    if value.certainty.value == "chance":
+    if value.certainty is Certainty.CHANCE:
         sentence = (
             f"If {_condition(rule, value, currency, on)}, a lottery, a quota or an official's "
             "approval decides"
@@ -235,6 +236,11 @@ def _citizen_explanation(result: RequirementResult, country: str) -> str:
     return f"Whether you are a citizen of {name} decides whether you need a visa there at all."
 
 
+def _sentence(text: str) -> str:
+    """Text ending in one full stop, whether or not an adviser typed it."""
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 def explanation(result: RequirementResult, currency: str) -> str:
     """Why this gate has its outcome, in one or two sentences."""
     rule = result.rule
@@ -246,16 +252,12 @@ def explanation(result: RequirementResult, currency: str) -> str:
         answer = format_value(rule.question, result.answer, currency)
         return f"Not met: {text}; you answered {answer}.{extra}"
     value = result.value
-    note = value.note if value and value.note else ""
+    said = _sentence(value.note if value and value.note else text)
     match result.why:
         case Unknown.UNCLEAR:
-            return f"Unclear rule: {note or text}.".replace("..", ".")
+            return f"Unclear rule: {said}"
         case Unknown.CHANCE:
-            return (
-                f"Decided by a lottery, a quota or an official's approval: {note or text}.".replace(
-                    "..", "."
-                )
-            )
+            return f"Decided by a lottery, a quota or an official's approval: {said}"
         case Unknown.UNPUBLISHED:
             return f"No {result.on.year} figure has been published yet: {rule.question.name}."
         case Unknown.NEEDS_MONTH:

@@ -687,3 +687,9 @@ class TestStoredDataNeverBreaksAPage:
             "salary", "Salary?", engine.Kind.MONEY, ask_if=(Clause("age", Operator.GT, "abc"),)
         )
         assert not engine.should_ask(question, book(), {"age": 30}, ON)
+
+
+def test_an_advisers_note_keeps_its_own_punctuation():
+    rules = book(route(rule("age", "answered", certainty=UNCLEAR, note="Limits: 35… or 45?")))
+    result = evaluate_routes(rules, {"age": 30})[0]
+    assert reason(result) == "Unclear rule: Limits: 35… or 45?"
