@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from eligibility import answers, engine
 from eligibility.models import (
+    VALUELESS,
     KeyFact,
     OpenQuestion,
     Question,
@@ -75,7 +76,7 @@ class RequirementValueForm(forms.ModelForm):  # type: ignore[type-arg]
                 "value", "Choose the gate's question and operator; then the value is checked."
             )
             return data
-        if data.get("certainty") == engine.Certainty.UNCLEAR and not text:
+        if data.get("certainty") in VALUELESS and not text:
             data["value"] = None
             return data
         try:
@@ -192,7 +193,15 @@ class RequirementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     fieldsets = [
         (
             None,
-            {"fields": ["route", ("pathway", "order"), ("question", "operator"), "explanation"]},
+            {
+                "fields": [
+                    "route",
+                    ("pathway", "order"),
+                    ("question", "operator"),
+                    "explanation",
+                    "applies_if",
+                ]
+            },
         ),
         ("Points", {"fields": [("points", "points_group")], "classes": ["collapse"]}),
     ]
@@ -249,7 +258,16 @@ class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
         ("Open for applications", {"fields": [("opens_on", "closes_on")]}),
-        ("Points and money", {"fields": [("points_needed", "points_table_partial"), "currency"]}),
+        (
+            "Points and money",
+            {
+                "fields": [
+                    ("points_needed", "points_table_partial"),
+                    "points_table_partial_from",
+                    "currency",
+                ]
+            },
+        ),
         (
             "Verification",
             {"fields": [("last_verified_on", "last_verified_by"), "review_interval_days"]},

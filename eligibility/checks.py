@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from eligibility import answers, engine
 from eligibility.models import (
+    VALUELESS,
     KeyFact,
     OpenQuestion,
     Question,
@@ -121,6 +122,10 @@ def _route_problems(
             f"{where}, gate {gate.order} ({gate.pathway or 'every pathway'} / {key} / "
             f"{gate.operator})"
         )
+        problems += [
+            f"{place}: applies only if, {p}"
+            for p in _condition_problems(gate.applies_if, questions)
+        ]
         values = list(gate.values.all())
         if not values:
             problems.append(f"{place}: has no values, so it is unknown on every date.")
@@ -215,7 +220,7 @@ def _value_problems(
             )
         if question is None or operator is None:
             continue
-        if certainty is engine.Certainty.UNCLEAR and value.value is None:
+        if certainty in VALUELESS and value.value is None:
             continue
         try:
             parsed = answers.parse_rule_value(question, operator, value.value)
@@ -266,6 +271,11 @@ def _source_problems(row: RequirementValue | KeyFact | OpenQuestion, route: Rout
             problems.append(
                 f"the source URL {url} is a site's home page; link the page that says it."
             )
+    if "fact sheet" in row.source_title.lower():
+        problems.append(
+            "the source is our own fact sheet; cite the page the fact comes from, or mark it "
+            "unclear."
+        )
     if row.source_as_of > route.last_verified_on:
         problems.append(
             f"the source is as of {row.source_as_of.isoformat()}, after the route was last "

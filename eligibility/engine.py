@@ -12,6 +12,9 @@ parameter. On any date a gate has exactly one outcome:
 
 * no value covers the date: UNKNOWN ("no figure published yet"), never absent, never met;
 * the value in force is *unclear*: UNKNOWN, with an open question, whatever the answer;
+* the value in force is *not available* (a pathway that has not started, or has ended):
+  NOT_MET, whatever the answer; *not required* (a rule not yet or no longer in force): the
+  gate stands aside, as below;
 * the value in force is *chance* (a lottery, a quota, an authority's discretion): when the
   comparison holds the applicant is subject to it, so UNKNOWN; when it does not, MET. Chance
   never yields MET for someone it applies to, and never NOT_MET;
@@ -19,6 +22,11 @@ parameter. On any date a gate has exactly one outcome:
 * otherwise MET or NOT_MET by comparing the answer with the value. A period such as "within 3
   years of graduating" compares dates, not years: a graduation year alone that straddles the
   cut-off is UNKNOWN until the month is known.
+
+A gate may apply only to some applicants ("applies only if", e.g. a payment due only from
+abroad). Where its condition does not hold, a hard gate stands aside (MET, marked as not
+applying) and a scoring item earns nothing; where the condition is unknown, so is the gate,
+unless its own outcome already settles it.
 
 A stored value the engine cannot compare makes its gate UNKNOWN (and is logged): stored data
 never makes a page fail.
@@ -98,6 +106,8 @@ class Certainty(Labelled):
     SETTLED = "settled", "Settled"
     UNCLEAR = "unclear", "Unclear (unknown from this date)"
     CHANCE = "chance", "Chance or approval (lottery, quota, discretion)"
+    NOT_AVAILABLE = "not_available", "Not available (the pathway fails on these dates)"
+    NOT_REQUIRED = "not_required", "Not required (the gate stands aside on these dates)"
 
 
 class FactTopic(Labelled):
@@ -248,6 +258,9 @@ class RequirementRule:
     points: int | None = None
     points_group: str = ""
     explanation: str = ""
+    # "Applies only if": gates (one settled value each) that must all hold for this gate to
+    # apply. Where they do not, a hard gate stands aside and a scoring item earns nothing.
+    applies_if: tuple[RequirementRule, ...] = ()
 
     def value_on(self, on: dt.date) -> DatedValue | None:
         """The value in force on a date; where two overlap, the one that started later."""
@@ -302,6 +315,7 @@ class RouteRules:
     official_url: str = ""
     points_needed: int | None = None
     points_table_partial: bool = False
+    points_table_partial_from: dt.date | None = None
     key_facts: tuple[KeyFactRule, ...] = ()
     open_questions: tuple[RouteOpenQuestion, ...] = ()
     last_verified_on: dt.date | None = None
@@ -330,6 +344,11 @@ class RouteRules:
         if self.closes_on is not None and on > self.closes_on:
             return Closure.CLOSED
         return None
+
+    def table_partial_on(self, on: dt.date) -> bool:
+        """Whether some points items are unpublished on a date (a low total is then unknown)."""
+        since = self.points_table_partial_from
+        return self.points_table_partial or (since is not None and on >= since)
 
     def key_fact(self, topic: FactTopic) -> KeyFactRule | None:
         return next((f for f in self.key_facts if f.topic == topic), None)
@@ -396,6 +415,7 @@ class GateCheck:
     target: Any = None  # the value as compared on the date (a cut-off date for periods)
     why: Unknown | None = None
     awaits: str | None = None
+    applies: bool = True  # False: its "applies only if" does not hold for this applicant
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +478,12 @@ class OpenQuestionResult:
     text: str = ""
     source: Source | None = None
     topic: str = ""
+
+    @property
+    def decides(self) -> bool:
+        """Could still decide the route (an answer, an unclear rule, chance), as opposed to
+        the adviser's other things to know (fees, family, warnings)."""
+        return self.kind is not OpenQuestionKind.ROUTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,11 +586,42 @@ def _period_check(
 
 def check_gate(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -> GateCheck:
     """The gate's outcome on a date: see the module docstring."""
+    check = _check_value(rule, answers, on)
+    if not rule.applies_if:
+        return check
+    conditions = [check_gate(c, answers, on) for c in rule.applies_if]
+    applies = all_of(c.outcome for c in conditions)
+    if applies is Outcome.MET:
+        return check
+    if applies is Outcome.NOT_MET:
+        # A hard gate that does not apply stands aside; a scoring item earns nothing.
+        outcome = Outcome.NOT_MET if rule.is_scoring else Outcome.MET
+        return GateCheck(outcome, check.value, check.target, applies=False)
+    # Whether it applies is unknown: a hard gate that holds anyway holds (it is "does not
+    # apply, or holds"); a scoring item that fails anyway earns nothing ("applies and holds").
+    settled_by_gate = Outcome.NOT_MET if rule.is_scoring else Outcome.MET
+    if check.outcome is settled_by_gate:
+        return check
+    if check.outcome is Outcome.UNKNOWN:
+        return check if check.awaits else dataclasses.replace(check, awaits=_awaited(conditions))
+    pending = next(c for c in conditions if c.outcome is Outcome.UNKNOWN)
+    return GateCheck(Outcome.UNKNOWN, check.value, check.target, pending.why, _awaited(conditions))
+
+
+def _awaited(conditions: Sequence[GateCheck]) -> str | None:
+    return next((c.awaits for c in conditions if c.awaits), None)
+
+
+def _check_value(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -> GateCheck:
     value = rule.value_on(on)
     if value is None:
         return GateCheck(Outcome.UNKNOWN, None, why=Unknown.UNPUBLISHED)
     if value.certainty is Certainty.UNCLEAR:
         return GateCheck(Outcome.UNKNOWN, value, why=Unknown.UNCLEAR)
+    if value.certainty is Certainty.NOT_AVAILABLE:
+        return GateCheck(Outcome.NOT_MET, value)
+    if value.certainty is Certainty.NOT_REQUIRED:
+        return GateCheck(Outcome.NOT_MET if rule.is_scoring else Outcome.MET, value, applies=False)
     key = rule.question.key
     answer = answers.get(key, _MISSING)
     if answer is _MISSING or answer is None:
@@ -589,7 +646,7 @@ def check_gate(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -
     if value.certainty is Certainty.CHANCE:
         # Subject to the lottery, quota or approval: it may go either way; not subject: met.
         if check.outcome is Outcome.NOT_MET:
-            return GateCheck(Outcome.MET, value, check.target)
+            return GateCheck(Outcome.MET, value, check.target, applies=False)
         if check.outcome is Outcome.MET:
             return GateCheck(Outcome.UNKNOWN, value, check.target, Unknown.CHANCE)
     return check
@@ -700,6 +757,7 @@ def _pathway_outcome(
     gates: Sequence[RequirementRule],
     outcomes: Sequence[Outcome],
     pathway: _Pathway,
+    on: dt.date,
 ) -> tuple[Outcome, dict[str, tuple[int, int]]]:
     """A pathway's outcome from its gates' outcomes, with each points group's totals."""
     totals = {
@@ -711,7 +769,7 @@ def _pathway_outcome(
         earned = sum(t[0] for t in totals.values())
         possible = sum(t[1] for t in totals.values())
         results.append(
-            _points_outcome(earned, possible, route.points_needed, route.points_table_partial)
+            _points_outcome(earned, possible, route.points_needed, route.table_partial_on(on))
         )
     return all_of(results), totals
 
@@ -731,7 +789,7 @@ def _decide(
     one decision that the full evaluation and every "what if" make."""
     if _closure(route, outcomes[0], on) is not None:
         return Verdict.DOES_NOT_FIT
-    overall = any_of(_pathway_outcome(route, gates, outcomes, p)[0] for p in layout)
+    overall = any_of(_pathway_outcome(route, gates, outcomes, p, on)[0] for p in layout)
     return _VERDICTS[overall]
 
 
@@ -803,7 +861,9 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
         answer = answers.get(gate.question.key, _MISSING)
         answered = answer is not _MISSING
         gap = (
-            _gap(gate, check, answer, route.currency) if check.outcome is Outcome.NOT_MET else None
+            _gap(gate, check, answer, route.currency)
+            if check.outcome is Outcome.NOT_MET and check.applies
+            else None
         )
         results.append(
             RequirementResult(
@@ -815,7 +875,7 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
     layout = _layout(route, gates)
     pathways: list[PathwayResult] = []
     for pathway in layout:
-        outcome, totals = _pathway_outcome(route, gates, outcomes, pathway)
+        outcome, totals = _pathway_outcome(route, gates, outcomes, pathway, on)
         points = None
         if totals:
             lines = tuple(
@@ -831,10 +891,10 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
                 possible_all,
                 route.points_needed,
                 _points_outcome(
-                    earned_all, possible_all, route.points_needed, route.points_table_partial
+                    earned_all, possible_all, route.points_needed, route.table_partial_on(on)
                 ),
                 lines,
-                route.points_table_partial,
+                route.table_partial_on(on),
             )
         own = tuple(results[i] for i in pathway.members if i != 0)
         pathways.append(PathwayResult(pathway.name, outcome, own, points))
@@ -875,12 +935,16 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
 def _open_questions(
     result: RouteResult, book: RuleBook, answers: Mapping[str, Any], on: dt.date
 ) -> tuple[OpenQuestionResult, ...]:
+    """What could still decide the route (unanswered questions that matter, unclear rules,
+    chance), then the adviser's other things to know. A route that does not fit shows only
+    the things to know: its unknowns cannot change that, nor those of a route that fits.
+    Nothing is said twice."""
     found: list[OpenQuestionResult] = []
     if result.verdict is Verdict.MAY_FIT:
         for key in deciding_questions(result.route, answers, on):
             kind = OpenQuestionKind.DONT_KNOW if key in answers else OpenQuestionKind.UNANSWERED
             found.append(OpenQuestionResult(kind, question_key=key))
-    if result.closure is None:
+    if result.closure is None and result.verdict is Verdict.MAY_FIT:
         live = {p.name for p in result.pathways if p.outcome is not Outcome.NOT_MET}
         seen: set[int] = set()
         kinds = {
@@ -917,7 +981,27 @@ def _open_questions(
                     OpenQuestionKind.ROUTE, text=item.text, source=item.source, topic=item.topic
                 )
             )
-    return tuple(found)
+    return _said_once(found)
+
+
+def _said_once(items: Iterable[OpenQuestionResult]) -> tuple[OpenQuestionResult, ...]:
+    """Items in order, without a second one in the same words (two gates with one note, an
+    adviser's open question repeating a rule's note) or on the same unanswered question."""
+    said: set[str] = set()
+    kept = []
+    for item in items:
+        if item.kind in (OpenQuestionKind.UNANSWERED, OpenQuestionKind.DONT_KNOW):
+            key = f"question:{item.question_key}"
+        elif item.text:
+            key = " ".join(item.text.split()).casefold()
+        elif item.kind is OpenQuestionKind.UNPUBLISHED:
+            key = f"unpublished:{item.question_key}"
+        else:
+            key = f"{item.kind}:{item.question_key}:{item.result and item.result.rule.id}"
+        if key not in said:
+            said.add(key)
+            kept.append(item)
+    return tuple(kept)
 
 
 def deciding_questions(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -> list[str]:

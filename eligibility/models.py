@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,11 +18,24 @@ from django_countries.fields import CountryField
 from eligibility import answers, engine
 
 
+def page_url(url: str) -> None:
+    """A source is a page an adviser can check: a site's home page says nothing in particular."""
+    parts = urlsplit(url.strip())
+    if parts.path in ("", "/") and not parts.query:
+        raise ValidationError(
+            "This is a site's home page; link the page that says it.", code="home_page"
+        )
+
+
 class Sourced(models.Model):
     """Every rule value, key fact and open question says where it comes from and as of when."""
 
     source_title = models.CharField(max_length=300)
-    source_url = models.URLField(max_length=500, blank=True)
+    source_url = models.URLField(
+        max_length=500,
+        validators=[page_url],
+        help_text="The page that says it, not the site's home page.",
+    )
     source_as_of = models.DateField("source as of")
     source_as_of_approximate = models.BooleanField(
         "as-of date is approximate",
@@ -197,6 +211,13 @@ class Route(models.Model):
         default=False,
         help_text="Some points items are unpublished: a low total is 'unknown', never 'not met'.",
     )
+    points_table_partial_from = models.DateField(
+        "points table partial from",
+        null=True,
+        blank=True,
+        help_text="The table becomes partly unpublished on this date (e.g. announced new "
+        "points whose values are unknown). Blank: as the box above says.",
+    )
     last_verified_on = models.DateField()
     last_verified_by = models.CharField(max_length=200)
     review_interval_days = models.PositiveIntegerField(
@@ -302,6 +323,14 @@ class Requirement(models.Model):
         help_text="Optional words added to the generated rule, e.g. “It must be related to the "
         "job.” No numbers: those come from the values.",
     )
+    applies_if = models.JSONField(
+        "applies only if",
+        default=list,
+        blank=True,
+        help_text="Clauses that must all hold for this gate to apply, e.g. "
+        '[{"question": "us_cap_exempt_employer", "operator": "eq", "value": false}]. Where '
+        "they do not, the gate stands aside (a points item earns nothing). Empty: always applies.",
+    )
     order = models.PositiveIntegerField(default=0)
 
     objects = RequirementQuerySet.as_manager()
@@ -315,6 +344,16 @@ class Requirement(models.Model):
     def clean(self) -> None:
         if self.points is not None and not self.points_group:
             raise ValidationError({"points_group": "Give the points group this item belongs to."})
+        if self.applies_if:
+            _checked_condition(self.applies_if, "applies_if")
+
+
+# Certainties whose value may be left blank: the answer is never compared with it.
+VALUELESS = (
+    engine.Certainty.UNCLEAR,
+    engine.Certainty.NOT_AVAILABLE,
+    engine.Certainty.NOT_REQUIRED,
+)
 
 
 class RequirementValue(Sourced):
@@ -327,7 +366,7 @@ class RequirementValue(Sourced):
     requirement = models.ForeignKey(Requirement, related_name="values", on_delete=models.CASCADE)
     value = models.JSONField(null=True, blank=True)
     certainty = models.CharField(
-        max_length=10,
+        max_length=16,
         choices=[(c.value, c.label) for c in engine.Certainty],
         default=engine.Certainty.SETTLED,
     )
@@ -368,7 +407,7 @@ class RequirementValue(Sourced):
             return
         if requirement.question_id is None:
             return  # the gate's own form says a question is missing
-        if self.certainty == engine.Certainty.UNCLEAR and self.value in (None, ""):
+        if self.certainty in VALUELESS and self.value in (None, ""):
             self.value = None
             return
         try:

@@ -55,6 +55,7 @@ def _source(source: Source) -> dict[str, Any]:
 def _open_question(item: OpenQuestionResult, book: RuleBook, currency: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "kind": item.kind.value,
+        "decides": item.decides,
         "text": wording.open_question_text(item, book, currency),
     }
     if item.question_key:
@@ -92,6 +93,8 @@ def _requirement(req: RequirementResult, route: RouteResult) -> dict[str, Any]:
     }
     if req.why is not None:
         data["unknown_because"] = req.why.value
+    if not req.check.applies:
+        data["applies"] = False
     if value is not None:
         data["value"] = {
             "value": _json_value(value.value),
@@ -154,12 +157,12 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
                 )
                 lines.append(f"      Points: {r.points.earned}{needed} ({more})")
             lines.extend(f"      Gap: {gap}" for gap in wording.gap_lines(r))
-            if verdict is not Verdict.DOES_NOT_FIT:
-                lines.extend(
-                    f"      Open: {o.topic + ': ' if o.topic else ''}"
-                    f"{wording.open_question_text(o, book, r.route.currency)}"
-                    for o in r.open_questions
-                )
+            lines.extend(
+                f"      {'Could decide' if o.decides else 'To know'}: "
+                f"{o.topic + ': ' if o.topic else ''}"
+                f"{wording.open_question_text(o, book, r.route.currency)}"
+                for o in r.open_questions
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -168,6 +171,7 @@ def as_text(results: tuple[RouteResult, ...], book: RuleBook, on: dt.date) -> st
 # The results page (and the PDF, which renders the same template)
 
 OUTCOME_LABELS = {Outcome.MET: "Met", Outcome.NOT_MET: "Not met", Outcome.UNKNOWN: "Unknown"}
+NOT_APPLYING = "Does not apply"
 COMPARED_TOPICS = (
     FactTopic.FEES,
     FactTopic.PROCESSING_TIME,
@@ -188,7 +192,7 @@ class RequirementRow:
 
     @property
     def outcome(self) -> str:
-        return self.result.outcome.value
+        return self.result.outcome.value if self.result.check.applies else "not_applying"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,7 @@ class OpenQuestionRow:
     question_key: str | None
     source: Source | None
     answerable: bool
+    decides: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +257,16 @@ class RouteSection:
         return self.result.verdict.value
 
     @property
+    def deciding(self) -> tuple[OpenQuestionRow, ...]:
+        """What could still decide this route."""
+        return tuple(o for o in self.open_questions if o.decides)
+
+    @property
+    def to_know(self) -> tuple[OpenQuestionRow, ...]:
+        """The adviser's other things to know about it."""
+        return tuple(o for o in self.open_questions if not o.decides)
+
+    @property
     def compared_facts(self) -> list[KeyFactRule | None]:
         """The comparison table's cells, in COMPARED_TOPICS order."""
         return [self.route.key_fact(topic) for topic in COMPARED_TOPICS]
@@ -273,7 +288,7 @@ def requirement_row(result: RequirementResult, currency: str) -> RequirementRow:
         result=result,
         rule_text=wording.requirement_text(result, currency),
         answer_text=wording.answer_text(result, currency),
-        outcome_label=OUTCOME_LABELS[result.outcome],
+        outcome_label=OUTCOME_LABELS[result.outcome] if result.check.applies else NOT_APPLYING,
     )
 
 
@@ -339,6 +354,7 @@ def route_section(result: RouteResult, on: dt.date, book: RuleBook) -> RouteSect
                 question_key=o.question_key,
                 source=o.source,
                 answerable=o.kind in (OpenQuestionKind.UNANSWERED, OpenQuestionKind.DONT_KNOW),
+                decides=o.decides,
             )
             for o in result.open_questions
         ),

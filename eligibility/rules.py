@@ -4,6 +4,7 @@ in a fixed number of queries whatever the number of routes."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -106,6 +107,7 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
                 points=row.points,
                 points_group=row.points_group,
                 explanation=row.explanation,
+                applies_if=_applies_if(row, questions),
             )
         )
     citizenship = questions.get(engine.CITIZENSHIP)
@@ -121,6 +123,7 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
         official_url=route.official_url,
         points_needed=route.points_needed,
         points_table_partial=route.points_table_partial,
+        points_table_partial_from=route.points_table_partial_from,
         key_facts=tuple(
             engine.KeyFactRule(engine.FactTopic(f.topic), f.text, f.unclear, f.source())
             for f in route.key_facts.all()
@@ -144,6 +147,28 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
         closes_on=route.closes_on,
         **extra,
     )
+
+
+def _applies_if(
+    row: Requirement, questions: dict[str, engine.QuestionRule]
+) -> tuple[engine.RequirementRule, ...]:
+    """The gate's "applies only if" clauses as gates of their own. A clause on a question
+    that does not exist has no value, so it is unknown, never met."""
+    if not row.applies_if:
+        return ()
+    found = []
+    for clause in _conditions(row.applies_if, f"gate {row.pk}"):
+        question = questions.get(clause.question)
+        values: tuple[engine.DatedValue, ...] = ()
+        if question is not None:
+            value = _stored(question, clause.operator, clause.value)
+            values = (engine.DatedValue(value, engine.Source("", "", dt.date.min)),)
+        else:
+            question = engine.QuestionRule(clause.question, "", engine.Kind.BOOLEAN)
+        found.append(
+            engine.RequirementRule(id=0, question=question, operator=clause.operator, values=values)
+        )
+    return tuple(found)
 
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:

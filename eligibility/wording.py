@@ -157,11 +157,10 @@ def _phrase(rule: RequirementRule, target: Any, currency: str, on: dt.date) -> s
             label = format_value(question, target)
             return ordinal.format(f"“{label}”" if "," in label else label)
         return numeric.format(_limit(question, target, currency))
-    shown = [format_value(question, item, currency) for item in (target or ())]
-    if operator is Operator.IN:
-        return _joined(shown, "or")
-    if operator is Operator.NOT_IN:
-        return "none of " + _joined(shown, "or")
+    if operator in LIST_OPERATORS:
+        shown = [format_value(question, item, currency) for item in (target or ())]
+        joined = _joined(shown, "or")
+        return joined if operator is Operator.IN else f"none of {joined}"
     if operator is Operator.NE:
         return "anything but " + format_value(question, target, currency)
     return format_value(question, target, currency)
@@ -173,23 +172,40 @@ def _condition(rule: RequirementRule, value: DatedValue, currency: str, on: dt.d
     if question.kind is Kind.BOOLEAN and rule.operator in (Operator.EQ, Operator.NE):
         wanted = bool(value.value) is (rule.operator is Operator.EQ)
         return f"your answer to “{question.label}” is {'yes' if wanted else 'no'}"
-    name = question.name[:1].lower() + question.name[1:]
-    return f"{name} is {_phrase(rule, value.value, currency, on)}"
+    return f"{_lower_first(question.name)} is {_phrase(rule, value.value, currency, on)}"
 
 
 def rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, on: dt.date) -> str:
     """The rule in one plain sentence, without the full stop, from the value in force. A stored
     value that cannot be read (the engine makes its gate unknown) is not shown at all."""
     try:
-        return _rule_text(rule, value, currency, on)
+        text = _rule_text(rule, value, currency, on)
+        if rule.applies_if:
+            conditions = _joined(
+                [_condition(c, c.values[0], currency, on) for c in rule.applies_if if c.values],
+                "and",
+            )
+            text = f"If {conditions}: {_lower_first(text)}"
+        return text
     except (ArithmeticError, TypeError, ValueError, AttributeError):
         return f"{rule.question.name}: this rule could not be checked"
+
+
+def _lower_first(text: str) -> str:
+    """Lower-cases a name inside a sentence ("offered salary"), never an acronym ("US wage")."""
+    if text[1:2].islower():
+        return text[:1].lower() + text[1:]
+    return text
 
 
 def _rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, on: dt.date) -> str:
     question = rule.question
     if value is None:
         return f"{question.name}: no figure has been published for {format_date(on)} yet"
+    if value.certainty is Certainty.NOT_AVAILABLE:
+        return value.note or f"This is not available on {format_date(on)}"
+    if value.certainty is Certainty.NOT_REQUIRED:
+        return value.note or f"{question.name}: not required on {format_date(on)}"
     if value.certainty is Certainty.UNCLEAR or rule.operator is Operator.ANSWERED:
         return value.note or f"{question.name}: the rule is not clear yet"
     if question.kind is Kind.COUNTRIES and rule.operator in LIST_OPERATORS:
@@ -246,8 +262,12 @@ def explanation(result: RequirementResult, currency: str) -> str:
     rule = result.rule
     text = requirement_text(result, currency)
     extra = f" {rule.explanation}" if rule.explanation else ""
+    if not result.check.applies:
+        return f"Does not apply to you: {text}."
     if result.outcome is Outcome.MET:
         return f"Met: {text}.{extra}"
+    if result.value is not None and result.value.certainty is Certainty.NOT_AVAILABLE:
+        return f"Not available: {_sentence(text)}{extra}"
     if result.outcome is Outcome.NOT_MET:
         answer = format_value(rule.question, result.answer, currency)
         return f"Not met: {text}; you answered {answer}.{extra}"
@@ -318,6 +338,13 @@ def _via(pathway: PathwayResult) -> str:
     return f" ({pathway.name})" if pathway.name else ""
 
 
+def _awaited_label(result: RequirementResult) -> str:
+    """The question whose answer the gate awaits: its own, or one its "applies only if" asks."""
+    key = result.check.awaits
+    asked = (c.question for c in result.rule.applies_if if c.question.key == key)
+    return next(asked, result.rule.question).label
+
+
 def reason(result: RouteResult) -> str:
     """The route's verdict in one sentence."""
     route = result.route
@@ -347,7 +374,7 @@ def reason(result: RouteResult) -> str:
         if found is not None:
             return explanation(found, route.currency)
     asked = (Unknown.UNANSWERED, Unknown.DONT_KNOW)
-    labels = [r.rule.question.label for r in unknown if r.why in asked]
+    labels = [_awaited_label(r) for r in unknown if r.why in asked]
     if citizen.outcome is Outcome.UNKNOWN:
         labels.insert(0, citizen.rule.question.label)
     if labels:

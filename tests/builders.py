@@ -16,7 +16,7 @@ from eligibility.engine import (
     RouteRules,
 )
 
-SOURCE = engine.Source("Fact sheet", "https://example.org", dt.date(2026, 11, 28))
+SOURCE = engine.Source("Example Gazette", "https://example.org/gazette", dt.date(2026, 11, 28))
 ON = dt.date(2026, 6, 1)
 
 CEFR = tuple((v, v) for v in ("none", "A1", "A2", "B1", "B2", "C1", "C2"))

@@ -46,7 +46,7 @@ class SourcedFactory(factory.django.DjangoModelFactory):
         abstract = True
         skip_postgeneration_save = True
 
-    source_title = "Fact sheet"
+    source_title = "Example Gazette"
     source_url = "https://example.org/source"
     source_as_of = dt.date(2026, 11, 28)
 
@@ -75,7 +75,7 @@ class RequirementFactory(factory.django.DjangoModelFactory):
             requirement=requirement,
             **{
                 "value": 55,
-                "source_title": "Fact sheet",
+                "source_title": "Example Gazette",
                 "source_url": "https://example.org/source",
                 "source_as_of": dt.date(2026, 11, 28),
                 **dated,
@@ -212,6 +212,7 @@ def gate_form_fields(**fields: object) -> dict[str, object]:
         "points": "",
         "points_group": "",
         "explanation": "",
+        "applies_if": "[]",
         **fields,
     }
 
@@ -225,8 +226,8 @@ def value_form_fields(**fields: object) -> dict[str, object]:
         "effective_from": "",
         "effective_until": "",
         "note": "",
-        "source_title": "Fact sheet",
-        "source_url": "",
+        "source_title": "Example Gazette: the rule",
+        "source_url": "https://example.org/gazette/rule",
         "source_as_of": "2026-11-28",
         **fields,
     }

@@ -70,7 +70,7 @@ def route_form(
             "order": "0",
             "text": "Is it still in force?",
             "show_if": "[]",
-            "source_title": "Fact sheet",
+            "source_title": "Example Gazette",
             "source_url": "https://example.org/page",
             "source_as_of": "2026-11-28",
             **item,
@@ -479,3 +479,16 @@ def test_an_unchanged_gate_page_saves_its_values_as_they_were(client, adviser):
     response = change_gate(client, gate, {}, [posted_value(gate.values.get())])
     assert response.status_code == 302
     assert stored_gate(gate) == before
+
+
+def test_a_home_page_as_source_is_refused_with_a_message_and_nothing_is_saved(client, adviser):
+    route = RouteFactory()
+    age = Question.objects.get(key="age")
+    response = add_gate(
+        client,
+        {"route": route.pk, "question": age.pk, "operator": "lte"},
+        [{"value": "45", "source_url": "https://www.make-it-in-germany.com/"}],
+    )
+    assert response.status_code == 200
+    assert "link the page that says it" in response.content.decode()
+    assert not Requirement.objects.filter(route=route).exists()

@@ -28,20 +28,20 @@ routes:
   - topic: fees
     text: National visa €75.
     unclear: false
-    source: {title: visaatlas.org, url: 'https://visaatlas.org', as_of: 2026-04-01}
+    source: {title: visaatlas.org, url: 'https://visaatlas.org/fees', as_of: 2026-04-01}
   requirements:
   - question: job_offer_country
     operator: eq
     values:
     - value: DE
-      source: {title: jig.world, as_of: 2025-01-01}
+      source: {title: jig.world, url: 'https://example.org/jig-world', as_of: 2025-01-01}
   - pathway: Recent graduate
     question: graduation_year
     operator: gte
     explanation: Counted from the month you graduated.
     values:
     - value: {years_before: 3}
-      source: {title: siegconsultancy.com, as_of: 2024-01-01}
+      source: {title: siegconsultancy.com, url: 'https://example.org/sieg', as_of: 2024-01-01}
   - pathway: Recent graduate
     question: offered_salary
     operator: gte
@@ -49,7 +49,7 @@ routes:
     - value: 43759.8
       effective_from: 2025-01-01
       effective_until: 2025-12-31
-      source: {title: yudey.cz, as_of: 2025-01-01}
+      source: {title: yudey.cz, url: 'https://example.org/yudey-cz', as_of: 2025-01-01}
     - value: 45934.2
       effective_from: 2026-01-01
       effective_until: 2026-12-31
@@ -62,12 +62,12 @@ routes:
       certainty: unclear
       effective_from: 2027-01-01
       note: The threshold for 2027 is not published yet.
-      source: {title: yudey.cz, as_of: 2026-01-01}
+      source: {title: yudey.cz, url: 'https://example.org/yudey-cz', as_of: 2026-01-01}
   open_questions:
   - topic: Settlement
     text: 27 or 21 months?
     show_if: [{question: current_country, operator: ne, value: DE}]
-    source: {title: jaberilawyers.com, as_of: 2024-12-01}
+    source: {title: jaberilawyers.com, url: 'https://example.org/jaberi', as_of: 2024-12-01}
 """
 
 
@@ -145,21 +145,21 @@ def test_replace_overwrites_a_route_of_the_same_slug():
     assert Route.objects.get().name == "Blue Card"
 
 
+JIG = "{title: jig.world, url: 'https://example.org/jig-world', as_of: 2025-01-01}"
 OVERLAPPING = (
     "      effective_until: 2025-12-31\n",
     "      effective_until: 2026-03-31\n",
 )
 UNDATED_TWICE = (
-    "    - value: DE\n      source: {title: jig.world, as_of: 2025-01-01}\n",
-    "    - value: DE\n      source: {title: jig.world, as_of: 2025-01-01}\n"
-    "    - value: FR\n      source: {title: jig.world, as_of: 2025-01-01}\n",
+    f"    - value: DE\n      source: {JIG}\n",
+    f"    - value: DE\n      source: {JIG}\n    - value: FR\n      source: {JIG}\n",
 )
 NO_VALUES = (
-    "    values:\n    - value: DE\n      source: {title: jig.world, as_of: 2025-01-01}\n",
+    f"    values:\n    - value: DE\n      source: {JIG}\n",
     "    values: []\n",
 )
 NO_VALUES_FIELD = (
-    "    values:\n    - value: DE\n      source: {title: jig.world, as_of: 2025-01-01}\n",
+    f"    values:\n    - value: DE\n      source: {JIG}\n",
     "",
 )
 UNCLEAR_WITHOUT_NOTE = ("      note: The threshold for 2027 is not published yet.\n", "")
@@ -178,7 +178,7 @@ UNCLEAR_WITHOUT_NOTE = ("      note: The threshold for 2027 is not published yet
         ),
         (("question: job_offer_country", "question: salary"), "no question has the key “salary”"),
         (
-            ("{title: jig.world, as_of: 2025-01-01}", "{title: jig.world, as_of: soon}"),
+            ("jig-world', as_of: 2025-01-01}", "jig-world', as_of: soon}"),
             "route 1 (de-blue-card), requirement 1, value 1: “soon” is not a date",
         ),
         (("operator: eq", "operator: about"), "route 1 (de-blue-card), requirement 1: operator:"),
@@ -198,6 +198,18 @@ UNCLEAR_WITHOUT_NOTE = ("      note: The threshold for 2027 is not published yet
         (NO_VALUES, "route 1 (de-blue-card), requirement 1: a requirement needs at least one"),
         (NO_VALUES_FIELD, "route 1 (de-blue-card), requirement 1: a requirement needs at least"),
         (UNCLEAR_WITHOUT_NOTE, "route 1 (de-blue-card), requirement 3, value 3: note:"),
+        (
+            (
+                "  - question: job_offer_country\n",
+                "  - question: job_offer_country\n"
+                "    applies_if: [{question: salary, operator: eq, value: 1}]\n",
+            ),
+            "route 1 (de-blue-card), requirement 1: applies_if:",
+        ),
+        (
+            ("url: 'https://example.org/jig-world'", "url: 'https://jig.world/'"),
+            "requirement 1, value 1: source_url: This is a site's home page",
+        ),
         (
             ("Counted from the month", "Counted within 3 years from the month"),
             "route 1 (de-blue-card), requirement 2: explanation:",

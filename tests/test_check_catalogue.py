@@ -493,9 +493,9 @@ def test_a_bad_date_is_a_usage_error():
 
 CATALOGUE = """
 routes:
-- slug: home-page
+- slug: late-source
   country: DE
-  name: Home page route
+  name: Late source route
   status: published
   currency: EUR
   last_verified_on: 2026-11-28
@@ -505,7 +505,7 @@ routes:
     operator: lte
     values:
     - value: 45
-      source: {title: Fact sheet, url: %s, as_of: 2026-11-28}
+      source: {title: Example Gazette, url: 'https://example.org/gazette', as_of: %s}
 """
 
 
@@ -525,19 +525,18 @@ def test_the_command_process_exits_1_on_a_problem_and_0_once_it_is_fixed(tmp_pat
 
     assert run("migrate", "-v0").returncode == 0
     catalogue = tmp_path / "routes.yaml"
-    catalogue.write_text(CATALOGUE % "https://example.org", encoding="utf-8")
+    catalogue.write_text(CATALOGUE % "2026-12-01", encoding="utf-8")
     assert run("import_routes", str(catalogue)).returncode == 0
     done = run("check_catalogue", "--on", "2026-06-01")
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
-        "home-page (published), gate 1 (every pathway / age / lte), value from the start to no "
-        "end: the source URL https://example.org is a site's home page; link the page that "
-        "says it.",
+        "late-source (published), gate 1 (every pathway / age / lte), value from the start to no "
+        "end: the source is as of 2026-12-01, after the route was last verified (2026-11-28).",
         "1 problem in the catalogue (checked on 2026-06-01).",
     ]
     assert done.stderr == ""
 
-    catalogue.write_text(CATALOGUE % "https://example.org/fact-sheet", encoding="utf-8")
+    catalogue.write_text(CATALOGUE % "2026-11-28", encoding="utf-8")
     assert run("import_routes", "--replace", str(catalogue)).returncode == 0
     done = run("check_catalogue", "--on", "2026-06-01")
     assert (done.returncode, done.stdout) == (

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from eligibility import answers, engine
-from eligibility.models import Answer, Assessment, Question
+from eligibility.models import VALUELESS, Answer, Assessment, Question
 from tests.factories import QuestionFactory, RouteFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,7 +305,7 @@ def test_the_value_inline_refuses_hostile_values_with_a_message_and_changes_noth
                 saved = Requirement.objects.get(pk=gate.pk)
                 rule = saved.question.as_rule()
                 for row in saved.values.all():
-                    if row.value is not None or row.certainty != "unclear":
+                    if row.value is not None or row.certainty not in VALUELESS:
                         answers.parse_rule_value(rule, engine.Operator(saved.operator), row.value)
                 transaction.set_rollback(True)
             else:

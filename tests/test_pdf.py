@@ -380,12 +380,14 @@ def test_routes_that_fit_or_may_fit_show_requirements_points_gaps_and_open_quest
     assert "약 4주 (about four weeks)" in text
 
 
-def test_a_route_that_does_not_fit_shows_only_its_reason_and_sources(text):
+def test_a_route_that_does_not_fit_shows_only_its_reason_things_to_know_and_sources(text):
     blue_card_part = text.rsplit("EU Blue Card Germany", 1)[1]
     assert blue_card_part.split()[:3] == ["Does", "not", "fit"]
     assert "Not met: Job offer" in blue_card_part
-    assert "27 or 21 months?" not in text  # its open question is not the point here
-    assert "€75 visa, €100 permit" not in text
+    assert "Other things to know" in blue_card_part
+    assert "27 or 21 months?" in blue_card_part  # the adviser's thing to know stays
+    assert "€75 visa, €100 permit" not in text  # its key facts are not the point here
+    assert "Requirements" not in blue_card_part
 
 
 def test_sources_carry_the_last_verified_date_and_an_overdue_flag(text):
@@ -393,7 +395,7 @@ def test_sources_carry_the_last_verified_date_and_an_overdue_flag(text):
     assert (
         "Last verified on 1 January 2020 by Fact sheet. Review overdue since 31 March 2020" in text
     )
-    assert "Fact sheet, as of 28 November 2026" in text
+    assert "Example Gazette, as of 28 November 2026" in text
 
 
 def test_the_pdf_says_it_is_not_legal_advice(text):

@@ -90,7 +90,7 @@ def test_gap_hints_open_questions_key_facts_and_sources_are_shown(client, german
     assert "€5,700 short of €50,700 a year (from 1 January 2026)." in page
     assert "27 or 21 months?" in page
     assert "€75 visa, €100 permit" in page
-    assert "Fact sheet</a>, as of 28 November 2026" in page
+    assert "Example Gazette</a>, as of 28 November 2026" in page
     assert "Young science and technology talent (no published age limit)" in page
 
 

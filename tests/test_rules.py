@@ -94,7 +94,7 @@ def test_the_snapshot_carries_sources_and_effective_dates():
     in_force = threshold.value_on(dt.date(2026, 6, 1))
     assert in_force is not None and in_force.value == 50700
     assert in_force.certainty is engine.Certainty.SETTLED
-    assert in_force.source.title == "Fact sheet"
+    assert in_force.source.title == "Example Gazette"
     assert threshold.value_on(dt.date(2025, 6, 1)).value == 48300
     assert card.key_fact(engine.FactTopic.FEES).text == "€75 visa, €100 permit"
 

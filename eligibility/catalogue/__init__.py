@@ -52,6 +52,7 @@ ROUTE_FIELDS = (
     "currency",
     "points_needed",
     "points_table_partial",
+    "points_table_partial_from",
     "last_verified_on",
     "last_verified_by",
     "review_interval_days",
@@ -65,6 +66,7 @@ REQUIREMENT_FIELDS = (
     "points",
     "points_group",
     "explanation",
+    "applies_if",
 )
 VALUE_FIELDS = ("value", "certainty", "effective_from", "effective_until", "note")
 KEY_FACT_FIELDS = ("topic", "text", "unclear")
@@ -128,6 +130,7 @@ def export_route(route: Route) -> dict[str, Any]:
         {
             **{n: getattr(r, n) for n in REQUIREMENT_FIELDS if n != "question"},
             "question": r.question.key,
+            "applies_if": _conditions(r.applies_if),
             "values": [
                 {**{n: getattr(v, n) for n in VALUE_FIELDS}, "source": _source(v)}
                 for v in sorted(
@@ -273,7 +276,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         if existing is not None:
             existing.delete()
             report.routes_replaced.append(existing.slug)
-        for name in ("last_verified_on", "opens_on", "closes_on"):
+        for name in ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from"):
             fields[name] = _date(fields.get(name), where)
         route = Route(**fields)
         _check(route, where)
