@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from django.core.management import call_command
 
 from eligibility import engine, wording
 from eligibility.catalogue import CATALOGUE_PATH, export_catalogue, import_catalogue
+from eligibility.checks import catalogue_problems
 from eligibility.models import KeyFact, OpenQuestion, Question, Requirement, RequirementValue, Route
 from eligibility.rules import load_rulebook
 
@@ -81,15 +83,22 @@ def test_every_unclear_or_chance_value_says_what_is_open(loaded):
     assert list(silent.values_list("requirement__route__slug", "requirement__question__key")) == []
 
 
-def test_every_settled_money_threshold_says_from_when_it_applies(loaded):
+def test_every_settled_money_threshold_that_changed_says_from_when_it_applies(loaded):
     thresholds = RequirementValue.objects.filter(
         requirement__question__kind="money",
         requirement__operator__in=["gte", "gt", "lte", "lt"],
         certainty="settled",
     )
     assert thresholds.exists()
-    undated = thresholds.filter(effective_from__isnull=True)
-    assert list(undated.values_list("requirement__route__slug", "value")) == []
+    # An undated amount is one our sources never saw change (the HPI funds, the Japanese
+    # salary bands): it must then be its gate's only value, so a later figure cannot follow
+    # it without dating both.
+    undated = [
+        (v.requirement.route.slug, v.value)
+        for v in thresholds.filter(effective_from__isnull=True).select_related("requirement__route")
+        if v.requirement.values.count() > 1
+    ]
+    assert undated == []
 
 
 def test_every_money_gate_has_a_value_in_force_from_its_routes_opening_to_two_years_ahead(
@@ -111,8 +120,10 @@ def test_every_money_gate_has_a_value_in_force_from_its_routes_opening_to_two_ye
                 continue
             if all(v.certainty is engine.Certainty.UNCLEAR for v in gate.values):
                 continue
-            assert start is not None, f"{route.slug}: a money threshold with no date at all"
             checked += 1
+            if start is None:  # no value of the route is dated: each runs from the start
+                assert all(v.effective_until is None for v in gate.values), route.slug
+                continue
             for first, last in engine.uncovered_dates(gate, start, end):
                 uncovered.append((route.slug, gate.pathway, gate.question.key, first, last))
     assert checked
@@ -183,3 +194,27 @@ def test_loading_twice_creates_nothing_new(loaded):
     assert report.routes_created == []
     assert sorted(report.routes_skipped) == sorted(SLUGS)
     assert (Route.objects.count(), Requirement.objects.count(), Question.objects.count()) == before
+
+
+def test_every_source_is_a_page_no_later_than_the_routes_last_check(loaded):
+    """Advisers can check each fact on the page it came from: never a site's home page, never
+    an empty link, never our own fact sheet, and never dated after the route was verified."""
+    problems = []
+    for model in (KeyFact, RequirementValue, OpenQuestion):
+        for row in model.objects.select_related(
+            "requirement__route" if model is RequirementValue else "route"
+        ):
+            route = row.requirement.route if model is RequirementValue else row.route
+            parts = urlsplit(row.source_url)
+            if parts.scheme not in ("http", "https") or parts.path in ("", "/"):
+                problems.append((route.slug, row.source_url))
+            if "fact sheet" in row.source_title.lower():
+                problems.append((route.slug, row.source_title))
+            if row.source_as_of > route.last_verified_on:
+                problems.append((route.slug, row.source_as_of))
+    assert problems == []
+    assert RequirementValue.objects.count() > 100
+
+
+def test_the_stored_catalogue_has_no_problems(loaded):
+    assert catalogue_problems(dt.date(2026, 11, 28)) == []

@@ -1,4 +1,4 @@
-"""Golden scenarios: applicant profiles in tests/golden/scenarios.yaml, each with the verdicts
+"""Golden scenarios: applicant profiles in tests/golden/*.yaml, each with the verdicts
 a careful adviser reading the fact sheet would give for some routes, run through the engine
 against the real catalogue."""
 
@@ -17,9 +17,11 @@ from eligibility.catalogue import CATALOGUE_PATH, import_catalogue
 from eligibility.management.commands.assess import read_answers
 from eligibility.rules import load_rulebook
 
-SCENARIOS = yaml.safe_load(
-    (Path(__file__).parent / "golden" / "scenarios.yaml").read_text(encoding="utf-8")
-)
+SCENARIOS = [
+    scenario
+    for path in sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+    for scenario in yaml.safe_load(path.read_text(encoding="utf-8")) or []
+]
 
 
 @pytest.fixture(scope="session")
