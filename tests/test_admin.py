@@ -492,3 +492,45 @@ def test_a_home_page_as_source_is_refused_with_a_message_and_nothing_is_saved(cl
     assert response.status_code == 200
     assert "link the page that says it" in response.content.decode()
     assert not Requirement.objects.filter(route=route).exists()
+
+
+@pytest.mark.parametrize(
+    "applies_if",
+    [
+        '[{"question": "no_such_question", "operator": "eq", "value": 1}]',
+        '[{"question": "age", "operator": "eq", "value": "old"}]',
+        '{"question": "age"}',
+        "[" * 500 + "]" * 500,
+    ],
+)
+def test_an_applies_if_that_does_not_read_is_refused_and_nothing_is_saved(
+    client, adviser, applies_if
+):
+    route = RouteFactory()
+    age = Question.objects.get(key="age")
+    response = add_gate(
+        client,
+        {"route": route.pk, "question": age.pk, "operator": "lte", "applies_if": applies_if},
+        [{"value": "45"}],
+    )
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    assert not Requirement.objects.filter(route=route).exists()
+
+
+def test_a_gate_that_applies_only_abroad_is_saved_with_its_condition(client, adviser):
+    route = RouteFactory()
+    age = Question.objects.get(key="age")
+    condition = [{"question": "current_country", "operator": "ne", "value": "GB"}]
+    response = add_gate(
+        client,
+        {
+            "route": route.pk,
+            "question": age.pk,
+            "operator": "lte",
+            "applies_if": json.dumps(condition),
+        },
+        [{"value": "45"}],
+    )
+    assert response.status_code == 302
+    assert Requirement.objects.get(route=route).applies_if == condition
