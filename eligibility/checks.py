@@ -9,7 +9,6 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from eligibility import answers, engine
 from eligibility.models import (
@@ -20,6 +19,7 @@ from eligibility.models import (
     Requirement,
     RequirementValue,
     Route,
+    is_home_page,
 )
 
 # How far ahead every gate of a published route must say what it is checked against.
@@ -113,6 +113,8 @@ def _route_problems(
     where = f"{route.slug} ({route.status})"
     gates = list(route.requirements.all())
     problems: list[str] = []
+    if not route.official_url.strip() or is_home_page(route.official_url):
+        problems.append(f"{where}: link its overview page (not empty, not a site's home page).")
     start = _first_day(route, gates)
     end = min(_horizon(today), route.closes_on or dt.date.max)
     check_coverage = route.status == Route.Status.PUBLISHED and start is not None and start <= end
@@ -265,12 +267,8 @@ def _source_problems(row: RequirementValue | KeyFact | OpenQuestion, route: Rout
     url = row.source_url.strip()
     if not url:
         problems.append("the source has no URL.")
-    else:
-        parts = urlsplit(url)
-        if parts.path in ("", "/") and not parts.query:
-            problems.append(
-                f"the source URL {url} is a site's home page; link the page that says it."
-            )
+    elif is_home_page(url):
+        problems.append(f"the source URL {url} is a site's home page; link the page that says it.")
     if "fact sheet" in row.source_title.lower():
         problems.append(
             "the source is our own fact sheet; cite the page the fact comes from, or mark it "

@@ -18,10 +18,15 @@ from django_countries.fields import CountryField
 from eligibility import answers, engine
 
 
-def page_url(url: str) -> None:
-    """A source is a page an adviser can check: a site's home page says nothing in particular."""
+def is_home_page(url: str) -> bool:
+    """A site's home page says nothing in particular: no path beyond "/" and no query."""
     parts = urlsplit(url.strip())
-    if parts.path in ("", "/") and not parts.query:
+    return parts.path in ("", "/") and not parts.query
+
+
+def page_url(url: str) -> None:
+    """A source is a page an adviser can check."""
+    if is_home_page(url):
         raise ValidationError(
             "This is a site's home page; link the page that says it.", code="home_page"
         )
@@ -201,7 +206,13 @@ class Route(models.Model):
     name = models.CharField(max_length=200)
     official_name = models.CharField("official name or code", max_length=300, blank=True)
     summary = models.TextField(blank=True)
-    official_url = models.URLField(max_length=500, blank=True)
+    official_url = models.URLField(
+        "overview page",
+        max_length=500,
+        blank=True,
+        validators=[page_url],
+        help_text="The page applicants should read first (an official one where there is one).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(
         max_length=3, help_text="ISO 4217 code of money thresholds, e.g. EUR."

@@ -39,6 +39,7 @@ class RouteFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     last_verified_on = dt.date(2026, 11, 28)
     last_verified_by = "Fact sheet"
+    official_url = factory.LazyAttribute(lambda route: f"https://example.org/routes/{route.slug}")
 
 
 class SourcedFactory(factory.django.DjangoModelFactory):

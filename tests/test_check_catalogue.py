@@ -496,6 +496,7 @@ routes:
 - slug: late-source
   country: DE
   name: Late source route
+  official_url: https://example.org/late-source
   status: published
   currency: EUR
   last_verified_on: 2026-11-28
@@ -543,3 +544,12 @@ def test_the_command_process_exits_1_on_a_problem_and_0_once_it_is_fixed(tmp_pat
         0,
         "The catalogue has no problems (checked on 2026-06-01).\n",
     )
+
+
+@pytest.mark.parametrize("url", ["", "https://www.gov.uk/", "https://www.gov.uk"])
+def test_a_route_without_an_overview_page_is_reported(url):
+    route = RouteFactory(slug="overview", official_url=url)
+    gate(route, {})
+    assert problems() == [
+        "overview (published): link its overview page (not empty, not a site's home page)."
+    ]
