@@ -278,6 +278,12 @@ class RequirementRule:
         return self.points is not None
 
     @property
+    def aside(self) -> Outcome:
+        """The outcome when the gate does not apply: a hard gate stands aside (MET), a scoring
+        item earns nothing (NOT_MET)."""
+        return Outcome.NOT_MET if self.is_scoring else Outcome.MET
+
+    @property
     def sources(self) -> tuple[Source, ...]:
         return tuple(v.source for v in self.values)
 
@@ -594,13 +600,10 @@ def check_gate(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date) -
     if applies is Outcome.MET:
         return check
     if applies is Outcome.NOT_MET:
-        # A hard gate that does not apply stands aside; a scoring item earns nothing.
-        outcome = Outcome.NOT_MET if rule.is_scoring else Outcome.MET
-        return GateCheck(outcome, check.value, check.target, applies=False)
+        return GateCheck(rule.aside, check.value, check.target, applies=False)
     # Whether it applies is unknown: a hard gate that holds anyway holds (it is "does not
     # apply, or holds"); a scoring item that fails anyway earns nothing ("applies and holds").
-    settled_by_gate = Outcome.NOT_MET if rule.is_scoring else Outcome.MET
-    if check.outcome is settled_by_gate:
+    if check.outcome is rule.aside:
         return check
     if check.outcome is Outcome.UNKNOWN:
         return check if check.awaits else dataclasses.replace(check, awaits=_awaited(conditions))
@@ -621,7 +624,7 @@ def _check_value(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date)
     if value.certainty is Certainty.NOT_AVAILABLE:
         return GateCheck(Outcome.NOT_MET, value)
     if value.certainty is Certainty.NOT_REQUIRED:
-        return GateCheck(Outcome.NOT_MET if rule.is_scoring else Outcome.MET, value, applies=False)
+        return GateCheck(rule.aside, value, applies=False)
     key = rule.question.key
     answer = answers.get(key, _MISSING)
     if answer is _MISSING or answer is None:
@@ -685,20 +688,20 @@ def condition_outcome(
 ) -> Outcome:
     """Whether every clause holds; a clause on an unknown question, or one whose value cannot
     be compared, is UNKNOWN."""
-    outcomes = []
-    for clause in clauses:
-        question = questions.get(clause.question)
-        if question is None:
-            outcomes.append(Outcome.UNKNOWN)
-            continue
-        gate = RequirementRule(
-            id=0,
-            question=question,
-            operator=clause.operator,
-            values=(DatedValue(clause.value, _NO_SOURCE),),
+    return all_of(
+        requirement_outcome(clause_gate(clause, questions.get(clause.question)), answers, on)
+        for clause in clauses
+    )
+
+
+def clause_gate(clause: Clause, question: QuestionRule | None) -> RequirementRule:
+    """A condition's clause as a gate of its own. A clause on a question that does not exist
+    has no value, so it is UNKNOWN, never met."""
+    if question is None:
+        return RequirementRule(
+            0, QuestionRule(clause.question, "", Kind.BOOLEAN), clause.operator, ()
         )
-        outcomes.append(requirement_outcome(gate, answers, on))
-    return all_of(outcomes)
+    return RequirementRule(0, question, clause.operator, (DatedValue(clause.value, _NO_SOURCE),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -873,6 +876,7 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
     gates = [r.rule for r in results]
     outcomes = [r.outcome for r in results]
     layout = _layout(route, gates)
+    partial = route.table_partial_on(on)
     pathways: list[PathwayResult] = []
     for pathway in layout:
         outcome, totals = _pathway_outcome(route, gates, outcomes, pathway, on)
@@ -890,11 +894,9 @@ def evaluate_route(route: RouteRules, answers: Mapping[str, Any], on: dt.date) -
                 earned_all,
                 possible_all,
                 route.points_needed,
-                _points_outcome(
-                    earned_all, possible_all, route.points_needed, route.table_partial_on(on)
-                ),
+                _points_outcome(earned_all, possible_all, route.points_needed, partial),
                 lines,
-                route.table_partial_on(on),
+                partial,
             )
         own = tuple(results[i] for i in pathway.members if i != 0)
         pathways.append(PathwayResult(pathway.name, outcome, own, points))
@@ -940,13 +942,11 @@ def _open_questions(
     the things to know: its unknowns cannot change that, nor those of a route that fits.
     Nothing is said twice."""
     found: list[OpenQuestionResult] = []
-    if result.verdict is Verdict.MAY_FIT:
+    if result.verdict is Verdict.MAY_FIT:  # a closed route does not fit: nothing decides it
         for key in deciding_questions(result.route, answers, on):
             kind = OpenQuestionKind.DONT_KNOW if key in answers else OpenQuestionKind.UNANSWERED
             found.append(OpenQuestionResult(kind, question_key=key))
-    if result.closure is None and result.verdict is Verdict.MAY_FIT:
         live = {p.name for p in result.pathways if p.outcome is not Outcome.NOT_MET}
-        seen: set[int] = set()
         kinds = {
             Unknown.UNCLEAR: OpenQuestionKind.UNCLEAR_RULE,
             Unknown.BAD_VALUE: OpenQuestionKind.UNCLEAR_RULE,
@@ -959,9 +959,8 @@ def _open_questions(
                 continue
             for res in pathway.requirements:
                 open_kind = kinds.get(res.why) if res.why else None
-                if open_kind is None or id(res) in seen:
-                    continue
-                seen.add(id(res))
+                if open_kind is None:
+                    continue  # a shared gate shows in every pathway: _said_once keeps one
                 value = res.value
                 found.append(
                     OpenQuestionResult(

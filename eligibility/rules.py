@@ -4,7 +4,6 @@ in a fixed number of queries whatever the number of routes."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -152,23 +151,16 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
 def _applies_if(
     row: Requirement, questions: dict[str, engine.QuestionRule]
 ) -> tuple[engine.RequirementRule, ...]:
-    """The gate's "applies only if" clauses as gates of their own. A clause on a question
-    that does not exist has no value, so it is unknown, never met."""
+    """The gate's "applies only if" clauses as gates of their own, values read as stored."""
     if not row.applies_if:
         return ()
-    found = []
-    for clause in _conditions(row.applies_if, f"gate {row.pk}"):
-        question = questions.get(clause.question)
-        values: tuple[engine.DatedValue, ...] = ()
-        if question is not None:
-            value = _stored(question, clause.operator, clause.value)
-            values = (engine.DatedValue(value, engine.Source("", "", dt.date.min)),)
-        else:
-            question = engine.QuestionRule(clause.question, "", engine.Kind.BOOLEAN)
-        found.append(
-            engine.RequirementRule(id=0, question=question, operator=clause.operator, values=values)
+    return tuple(
+        engine.clause_gate(
+            engine.Clause(c.question, c.operator, _clause_value(questions, c)),
+            questions.get(c.question),
         )
-    return tuple(found)
+        for c in _conditions(row.applies_if, f"gate {row.pk}")
+    )
 
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
