@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -530,3 +531,37 @@ def test_a_typical_profile_is_asked_only_what_can_change_a_verdict(catalogue, na
     verdicts = [r.verdict for r in questionnaire.route_panel(catalogue, given, on).results]
     full = [r.verdict for r in questionnaire.route_panel(catalogue, skipped_nothing, on).results]
     assert verdicts == full
+
+
+@pytest.mark.parametrize(
+    ("key", "hostile"),
+    [
+        ("uk_hpi_funds", "1E-300000000"),
+        ("uk_hpi_funds", "1E+999999"),
+        ("uk_hpi_funds", "1.270.5"),
+        ("uk_hpi_funds", ""),
+        ("de_it_experience_last_7", "99999999999999999999999"),
+        ("de_experience_last_5", "-1"),
+        ("us_wage_level", "V"),
+        ("us_outside_without_h1b_visa", "\u202eyes"),
+    ],
+)
+def test_a_hostile_answer_to_a_new_catalogue_question_keeps_the_saved_ones(
+    client, assessment, key, hostile
+):
+    call_command("import_routes", stdout=io.StringIO())
+    answer(client, assessment, "job_offer_country", "US")
+    before = saved(assessment)
+
+    response = answer(client, assessment, key, hostile)
+
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert saved(assessment) == before
+
+
+def test_full_width_digits_are_read_as_the_plain_amount(client, assessment):
+    """Japanese and Chinese keyboards type "１２７０"; it is stored as 1270, never as text."""
+    call_command("import_routes", stdout=io.StringIO())
+    answer(client, assessment, "uk_hpi_funds", "１２７０")
+    assert saved(assessment)["uk_hpi_funds"] == "1270"
