@@ -9,7 +9,9 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -195,7 +197,9 @@ class RouteQuerySet(models.QuerySet["Route"]):
 
 
 class Route(models.Model):
-    """A visa programme. Draft routes are never shown to applicants."""
+    """A visa programme. Draft routes are never shown to applicants. A published route is
+    never edited in place: advisers edit a draft copy of it (`draft_of`), which a second
+    adviser reviews and publishes over it."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -248,11 +252,46 @@ class Route(models.Model):
         help_text="The last day applications are taken; after it the route does not fit.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    draft_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="drafts",
+        on_delete=models.CASCADE,
+        help_text="The published route this draft will replace when it is published.",
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        on_delete=models.SET_NULL,
+    )
+    withdraw = models.BooleanField(
+        "take the route off the site when published",
+        default=False,
+        help_text="Publishing this draft unpublishes the route: applicants no longer see it. "
+        "(To end applications on a date instead, give it a closing date.)",
+    )
+    change_note = models.TextField(
+        "what changes and why",
+        blank=True,
+        help_text="For the reviewer and the route's history, e.g. “2027 salary thresholds”.",
+    )
+    # Bumped by every save of the route or of its gates, values, facts and open questions, so
+    # that a form opened before someone else's save is refused rather than overwriting it.
+    edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = RouteQuerySet.as_manager()
 
     class Meta:
         ordering = ["country", "name"]
+        permissions = [("publish_route", "Can review and publish another adviser's draft")]
+        constraints = [
+            models.UniqueConstraint(fields=["draft_of"], name="one_draft_per_route"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country.code})"
@@ -266,6 +305,18 @@ class Route(models.Model):
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         return (today or timezone.localdate()) > self.review_due_on
+
+    @property
+    def is_draft_copy(self) -> bool:
+        return self.draft_of_id is not None
+
+    @property
+    def published_slug(self) -> str:
+        """The slug applicants and scenarios know the route by, for a draft copy too."""
+        return self.draft_of.slug if self.draft_of is not None else self.slug
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.pk}
 
     def clean(self) -> None:
         if self.currency and not (len(self.currency) == 3 and self.currency.isalpha()):
@@ -293,6 +344,9 @@ class KeyFact(Sourced):
 
     def __str__(self) -> str:
         return f"{self.route.slug}: {self.get_topic_display()}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.route_id}
 
 
 class RequirementQuerySet(models.QuerySet["Requirement"]):
@@ -352,6 +406,9 @@ class Requirement(models.Model):
     def __str__(self) -> str:
         return f"{self.route.slug}: {self.question.key} {self.get_operator_display()}"
 
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.route_id}
+
     def clean(self) -> None:
         if self.points is not None and not self.points_group:
             raise ValidationError({"points_group": "Give the points group this item belongs to."})
@@ -405,6 +462,9 @@ class RequirementValue(Sourced):
         start = f"from {self.effective_from:%d %b %Y}" if self.effective_from else "from the start"
         end = f" to {self.effective_until:%d %b %Y}" if self.effective_until else ""
         return f"{shown}, {start}{end}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.requirement.route_id}
 
     def clean_fields(self, exclude: Any = None) -> None:
         super().clean_fields(exclude=exclude)
@@ -463,6 +523,9 @@ class OpenQuestion(Sourced):
     def __str__(self) -> str:
         return f"{self.route.slug}: {self.topic}"
 
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.route_id}
+
     def clean(self) -> None:
         if self.show_if:
             _checked_condition(self.show_if, "show_if")
@@ -508,3 +571,79 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_key}={self.value!r}"
+
+
+class RouteRevision(models.Model):
+    """A route as it was published: its catalogue entry (catalogue.export_route), who drafted
+    it and who reviewed and published it. The history advisers read and revert to."""
+
+    route = models.ForeignKey(Route, related_name="revisions", on_delete=models.CASCADE)
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField(encoder=DjangoJSONEncoder)
+    change_note = models.TextField(blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["route", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "number"], name="one_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route.slug} revision {self.number}"
+
+
+class Scenario(models.Model):
+    """An applicant profile with the verdicts advisers expect for some routes: the rules'
+    tests, kept as data beside the rules and run against the rules in the database (by
+    `check_scenarios`, the admin, and before a draft is published)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    on = models.DateField("assessed on")
+    answers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Question keys and answers, e.g. {"age": 29, "citizenship": ["IN"]}. A '
+        "missing key is unanswered; null is “I don't know”.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScenarioExpectation(models.Model):
+    """The verdict a scenario expects for one route, and what it checks."""
+
+    Verdict = engine.Verdict
+
+    scenario = models.ForeignKey(Scenario, related_name="expectations", on_delete=models.CASCADE)
+    route = models.ForeignKey(Route, related_name="expectations", on_delete=models.CASCADE)
+    verdict = models.CharField(max_length=20, choices=[(v.value, v.label) for v in engine.Verdict])
+    reason_contains = models.CharField(
+        "reason contains",
+        max_length=300,
+        blank=True,
+        help_text="Optional words the reason must contain, e.g. “job offer”.",
+    )
+    checks = models.CharField(
+        "what it checks", max_length=500, blank=True, help_text="Why this is the right verdict."
+    )
+
+    class Meta:
+        ordering = ["scenario", "route__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "route"], name="one_expectation_per_route")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario.name} / {self.route.slug}: {self.verdict}"
