@@ -1,74 +1,71 @@
-"""Golden scenarios: applicant profiles in tests/golden/*.yaml, each with the verdicts
-a careful adviser reading the fact sheet would give for some routes, run through the engine
-against the real catalogue."""
+"""Golden scenarios: applicant profiles in the catalogue's `scenarios:`, each with the verdicts
+a careful adviser reading the fact sheet would give for some routes, loaded into the database
+with the catalogue and run against the rules stored beside them, as `check_scenarios` runs
+them."""
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import yaml
 from django.db import connection, transaction
 
-from eligibility import engine, wording
-from eligibility.catalogue import CATALOGUE_PATH, import_catalogue
-from eligibility.management.commands.assess import read_answers
+from eligibility.advisers.scenarios import ScenarioRun, run_scenarios
+from eligibility.catalogue import CATALOGUE_PATH, import_catalogue, parse
+from eligibility.models import ScenarioExpectation
 from eligibility.rules import load_rulebook
 
-SCENARIOS = [
-    scenario
-    for path in sorted((Path(__file__).parent / "golden").glob("*.yaml"))
-    for scenario in yaml.safe_load(path.read_text(encoding="utf-8")) or []
+# Read from the file only to give each check a test of its own.
+EXPECTED = [
+    (scenario["name"], slug)
+    for scenario in parse(CATALOGUE_PATH.read_text(encoding="utf-8"))["scenarios"]
+    for slug in scenario["expect"]
 ]
 
 
+@dataclass(frozen=True)
+class Checked:
+    runs: dict[tuple[str, str], ScenarioRun]
+    slugs: list[str]
+    expectations: list[tuple[str, str, str]]  # route slug, verdict expected, what it checks
+
+
 @pytest.fixture(scope="session")
-def catalogue(django_db_setup: None, django_db_blocker: Any) -> engine.RuleBook:
-    """The real catalogue as the engine sees it, loaded once and rolled back."""
+def checked(django_db_setup: None, django_db_blocker: Any) -> Checked:
+    """The real catalogue loaded once, its scenarios run against its rules, and rolled back."""
     with django_db_blocker.unblock():
         with transaction.atomic():
             import_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"))
             book = load_rulebook()
+            runs = {(run.scenario_name, run.slug): run for run in run_scenarios(book)}
+            expectations = list(
+                ScenarioExpectation.objects.values_list("route__slug", "verdict", "checks")
+            )
             transaction.set_rollback(True)
         # This fixture may run on a connection of its own (not the one tests hold); left
         # open, PostgreSQL refuses to drop the test database at the end of the run.
         connection.close()
-    return book
+    return Checked(runs, [route.slug for route in book.routes], expectations)
 
 
-CASES = [
-    pytest.param(scenario, slug, expected, id=f"{scenario['name']} / {slug}")
-    for scenario in SCENARIOS
-    for slug, expected in scenario["expect"].items()
-]
+@pytest.mark.parametrize(
+    ("scenario", "slug"), [pytest.param(*e, id=f"{e[0]} / {e[1]}") for e in EXPECTED]
+)
+def test_golden_scenario(checked, scenario, slug):
+    run = checked.runs[scenario, slug]
+    assert run.passed, run.problem
 
 
-@pytest.mark.parametrize(("scenario", "slug", "expected"), CASES)
-def test_golden_scenario(catalogue, scenario, slug, expected):
-    import json
-
-    answers = read_answers(json.dumps(scenario["answers"], default=str), catalogue, "scenario")
-    on = (
-        scenario["on"]
-        if isinstance(scenario["on"], dt.date)
-        else dt.date.fromisoformat(scenario["on"])
-    )
-    results = {r.slug: r for r in engine.evaluate_routes(catalogue, answers, on)}
-    result = results[slug]
-    assert result.verdict.value == expected["verdict"], (
-        f"{expected.get('checks', '')}: got {result.verdict.value} because {wording.reason(result)}"
-    )
+def test_the_database_runs_every_check_of_the_file(checked):
+    assert sorted(checked.runs) == sorted(EXPECTED)
 
 
-def test_every_route_has_a_fitting_a_failing_and_a_boundary_scenario(catalogue):
-    seen: dict[str, set[str]] = {r.slug: set() for r in catalogue.routes}
-    for scenario in SCENARIOS:
-        for slug, expected in scenario["expect"].items():
-            verdict = expected["verdict"]
-            seen[slug].add("positive" if verdict in ("fits", "may_fit") else "negative")
-            if scenario.get("boundary") or "boundary" in expected.get("checks", "").lower():
-                seen[slug].add("boundary")
+def test_every_route_has_a_fitting_a_failing_and_a_boundary_scenario(checked):
+    seen: dict[str, set[str]] = {slug: set() for slug in checked.slugs}
+    for slug, verdict, checks in checked.expectations:
+        seen[slug].add("positive" if verdict in ("fits", "may_fit") else "negative")
+        if "boundary" in checks.lower():
+            seen[slug].add("boundary")
     missing = {slug: {"positive", "negative", "boundary"} - kinds for slug, kinds in seen.items()}
     assert {slug: kinds for slug, kinds in missing.items() if kinds} == {}

@@ -1,11 +1,12 @@
-"""The route catalogue as a readable YAML file with natural keys (question keys, route slugs),
-so advisers can move rules between installations. `export_catalogue` and `import_catalogue`
-round-trip it exactly."""
+"""The route catalogue as a readable YAML file with natural keys (question keys, route slugs,
+scenario names), so advisers can move rules, and the scenarios that test them, between
+installations. `export_catalogue` and `import_catalogue` round-trip it exactly."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from eligibility.models import (
@@ -22,6 +24,9 @@ from eligibility.models import (
     Requirement,
     RequirementValue,
     Route,
+    RouteRevision,
+    Scenario,
+    ScenarioExpectation,
 )
 
 CATALOGUE_PATH = Path(__file__).with_name("routes.yaml")
@@ -71,6 +76,8 @@ REQUIREMENT_FIELDS = (
 VALUE_FIELDS = ("value", "certainty", "effective_from", "effective_until", "note")
 KEY_FACT_FIELDS = ("topic", "text", "unclear")
 OPEN_QUESTION_FIELDS = ("topic", "text", "show_if")
+SCENARIO_FIELDS = ("name", "on", "answers")
+EXPECTATION_FIELDS = ("verdict", "checks", "reason_contains")
 
 
 class CatalogueError(ValueError):
@@ -86,6 +93,10 @@ class ImportReport:
     routes_skipped: list[str] = field(default_factory=list)
     routes_edited: list[str] = field(default_factory=list)
     routes_replaced: list[str] = field(default_factory=list)
+    scenarios_created: list[str] = field(default_factory=list)
+    scenarios_skipped: list[str] = field(default_factory=list)
+    scenarios_edited: list[str] = field(default_factory=list)
+    scenarios_replaced: list[str] = field(default_factory=list)
 
 
 def _number(value: Decimal | float | None) -> int | float | None:
@@ -154,25 +165,92 @@ def export_route(route: Route) -> dict[str, Any]:
     return row
 
 
-def export_data() -> dict[str, Any]:
-    """Every question and route (drafts too), in display order."""
-    routes = Route.objects.order_by("slug").prefetch_related(
-        "key_facts", "open_questions", "requirements__question", "requirements__values"
+class Answers(dict[str, Any]):
+    """A scenario's answers, written on a few lines ({age: 29, ...}) so it reads as a profile."""
+
+
+def _expectation(verdict: str, checks: str, reason_contains: str) -> dict[str, str]:
+    row = {"verdict": verdict, "checks": checks}
+    if reason_contains:
+        row["reason_contains"] = reason_contains
+    return row
+
+
+def export_scenario(scenario: Scenario, question_keys: list[str]) -> dict[str, Any]:
+    """One scenario with what it expects of the routes the catalogue holds (draft copies
+    are not among them). Expectations are best prefetched with their routes. Answers come in
+    question order, whatever order the database keeps (PostgreSQL's jsonb keeps none)."""
+    given = scenario.answers
+    if isinstance(given, dict):
+        keys = [k for k in question_keys if k in given] + sorted(set(given) - set(question_keys))
+        given = Answers((k, given[k]) for k in keys)
+    expectations = sorted(
+        (e for e in scenario.expectations.all() if e.route.draft_of_id is None),
+        key=lambda e: e.route.slug,
     )
     return {
-        "questions": [export_question(q) for q in Question.objects.order_by("order", "key")],
-        "routes": [export_route(route) for route in routes],
+        "name": scenario.name,
+        "on": scenario.on,
+        "answers": given,
+        "expect": {
+            e.route.slug: _expectation(e.verdict, e.checks, e.reason_contains) for e in expectations
+        },
     }
 
 
+def export_data() -> dict[str, Any]:
+    """Every question and route (drafts too, but not draft copies of published routes), in
+    display order, then every scenario in the order it was added."""
+    routes = (
+        Route.objects.filter(draft_of__isnull=True)
+        .order_by("slug")
+        .prefetch_related(
+            "key_facts", "open_questions", "requirements__question", "requirements__values"
+        )
+    )
+    questions = list(Question.objects.order_by("order", "key"))
+    keys = [q.key for q in questions]
+    scenarios = Scenario.objects.order_by("pk").prefetch_related("expectations__route")
+    return {
+        "questions": [export_question(q) for q in questions],
+        "routes": [export_route(route) for route in routes],
+        "scenarios": [export_scenario(scenario, keys) for scenario in scenarios],
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    Answers,
+    lambda dumper, data: dumper.represent_mapping(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, data, flow_style=True
+    ),
+)
+
+
 def dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+HEADER = """\
+# Route Finder catalogue: questions and routes with their sources, then scenarios.
+# Scenarios: applicant profiles with the verdict a careful adviser reading the fact sheet
+# (../shared/facts/routes.md, compiled 2026-11-28) would give for some routes; advisers edit
+# them in the admin, and `manage.py check_scenarios` runs them against the stored rules.
+# `on` is the evaluation date (quoted: YAML 1.1 reads a bare `on` as a boolean).
+# In answers, null means "I don't know" and a missing key means unanswered.
+# A check mentioning "boundary" sits exactly on a threshold, an age limit or a points total, or
+# on either side of a date: a dated value's start or end, a route's opening, or a period's cutoff
+# ("graduated within the last 3 years": on or after the evaluation date minus 3 years).
+# Every scenario answers citizenship (a list of ISO codes, or one code) unless it is about an
+# unanswered citizenship; graduation_month is a string "1".."12" (or a JSON integer).
+"""
 
 
 def export_catalogue() -> str:
-    return "# Route Finder catalogue: questions and routes with their sources.\n" + dump(
-        export_data()
-    )
+    return HEADER + dump(export_data())
 
 
 def _date(value: Any, where: str) -> dt.date | None:
@@ -222,21 +300,27 @@ def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, 
     return {n: raw[n] for n in names if n in raw}
 
 
+# libyaml reads the catalogue several times faster than PyYAML's own reader, same results.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse(text: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         raise CatalogueError(f"The catalogue is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise CatalogueError("The catalogue must have `questions:` and `routes:` lists.")
+        raise CatalogueError(
+            "The catalogue must have `questions:`, `routes:` and `scenarios:` lists."
+        )
     return data
 
 
 @transaction.atomic
 def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
-    """Load questions and routes. Existing questions and routes are left as advisers edited
-    them (skipped), unless `replace` is set, which replaces routes of the same slug. Either
-    everything loads or nothing does."""
+    """Load questions, routes and scenarios. Existing ones are left as advisers edited them
+    (skipped), unless `replace` is set, which replaces routes of the same slug and scenarios
+    of the same name. Either everything loads or nothing does."""
     data = parse(text)
     report = ImportReport()
     places: dict[str, str] = {}
@@ -253,7 +337,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         # Conditions and month questions may name questions further down the file, so they
         # are checked once all are saved. (Question.clean() checks them whatever full_clean
         # excludes, so they are left out of this first check by blanking them.)
-        later = question.ask_if, question.month_question
+        later = [] if question.ask_if is None else question.ask_if, question.month_question
         question.ask_if, question.month_question = [], ""
         _check(question, where)
         question.ask_if, question.month_question = later
@@ -273,18 +357,124 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
             if export_route(existing) != raw:
                 report.routes_edited.append(existing.slug)
             continue
-        if existing is not None:
-            existing.delete()
-            report.routes_replaced.append(existing.slug)
         for name in ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from"):
             fields[name] = _date(fields.get(name), where)
         route = Route(**fields)
+        if existing is not None:
+            # Replaced in place, so that its history, scenarios' expectations and pk stay.
+            if existing.drafts.exists():
+                raise CatalogueError(
+                    f"{where}: the route has an open draft in the admin; publish or discard "
+                    "it before replacing the route."
+                )
+            for name in ROUTE_FIELDS:
+                setattr(existing, name, getattr(route, name))
+            existing.requirements.all().delete()
+            existing.key_facts.all().delete()
+            existing.open_questions.all().delete()
+            route = existing
+            report.routes_replaced.append(existing.slug)
         _check(route, where)
         route.save()
         _load_children(route, raw, questions, where)
         if existing is None:
             report.routes_created.append(route.slug)
+        elif route.revisions.exists():
+            _record_revision(route)
+    _load_scenarios(data.get("scenarios") or [], replace, report)
     return report
+
+
+def _record_revision(route: Route) -> None:
+    """A replaced route's history goes on: the import is a revision like a publication."""
+    route = Route.objects.prefetch_related(
+        "key_facts", "open_questions", "requirements__question", "requirements__values"
+    ).get(pk=route.pk)
+    number = max(r.number for r in route.revisions.all()) + 1
+    snapshot = json.loads(json.dumps(export_route(route), cls=DjangoJSONEncoder))
+    RouteRevision.objects.create(
+        route=route, number=number, snapshot=snapshot, change_note="Replaced by import_routes."
+    )
+
+
+def _load_scenarios(raws: list[Any], replace: bool, report: ImportReport) -> None:
+    routes = {r.slug: r for r in Route.objects.filter(draft_of__isnull=True)}
+    stored = {s.name: s for s in Scenario.objects.prefetch_related("expectations__route")}
+    seen: set[str] = set()
+    expectations: list[ScenarioExpectation] = []
+    for i, raw in enumerate(raws, start=1):
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"scenario {i}: a scenario is a name, “on”, answers and expect.")
+        where = f"scenario {i} ({raw.get('name', '?')})"
+        fields = _pick(raw, (*SCENARIO_FIELDS, "expect"), where)
+        expect = fields.pop("expect", None) or {}
+        if not isinstance(fields.get("answers", {}), dict):
+            raise CatalogueError(f"{where}: answers must be question keys and answers.")
+        if not isinstance(expect, dict):
+            raise CatalogueError(f"{where}: expect must be route slugs and verdicts.")
+        name = fields["name"] = str(fields.get("name") or "")
+        if name in seen:
+            raise CatalogueError(f"{where}: another scenario of the file has this name.")
+        seen.add(name)
+        fields["on"] = _date(fields.get("on"), where)
+        scenario = stored.get(name)
+        if scenario is not None and not replace:
+            report.scenarios_skipped.append(scenario.name)
+            if _differs(scenario, fields, expect):
+                report.scenarios_edited.append(scenario.name)
+            continue
+        if scenario is None:
+            scenario = Scenario(**fields)
+            report.scenarios_created.append(scenario.name)
+        else:
+            scenario.on, scenario.answers = fields["on"], fields.get("answers", {})
+            scenario.expectations.all().delete()
+            report.scenarios_replaced.append(scenario.name)
+        _check(scenario, where)
+        scenario.save()
+        expectations += _expectations(scenario, expect, routes, where)
+    ScenarioExpectation.objects.bulk_create(expectations)
+
+
+def _expectations(
+    scenario: Scenario, expect: dict[Any, Any], routes: dict[str, Route], where: str
+) -> list[ScenarioExpectation]:
+    rows = []
+    verdicts = [v.value for v in ScenarioExpectation.Verdict]
+    for slug, raw in expect.items():
+        place = f"{where}, {slug}"
+        if slug not in routes:
+            raise CatalogueError(f"{place}: no route has the slug “{slug}”.")
+        if not isinstance(raw, dict):
+            raise CatalogueError(f"{place}: give the verdict, e.g. {{verdict: fits}}.")
+        fields = _pick(raw, EXPECTATION_FIELDS, place)
+        if fields.get("verdict") not in verdicts:
+            raise CatalogueError(
+                f"{place}: the verdict is one of {', '.join(verdicts)}, "
+                f"not “{fields.get('verdict')}”."
+            )
+        row = ScenarioExpectation(scenario=scenario, route=routes[slug], **fields)
+        _check(row, place, exclude=["scenario", "route"])
+        rows.append(row)
+    return rows
+
+
+def _differs(scenario: Scenario, fields: dict[str, Any], expect: dict[Any, Any]) -> bool:
+    stored = export_scenario(scenario, [])
+    given = {
+        "name": fields.get("name"),
+        "on": fields["on"],
+        "answers": fields.get("answers", {}),
+        "expect": {
+            slug: _expectation(
+                raw.get("verdict", ""), raw.get("checks", ""), raw.get("reason_contains", "")
+            )
+            if isinstance(raw, dict)
+            else raw
+            for slug, raw in expect.items()
+        },
+    }
+    return bool(stored != given)
 
 
 def _load_children(

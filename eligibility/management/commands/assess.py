@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from eligibility import answers, engine, pdf, report
+from eligibility import engine, pdf, report
+from eligibility.advisers.scenarios import parse_answers
 from eligibility.management.options import evaluation_date
 from eligibility.rules import load_rulebook
 
@@ -27,20 +28,10 @@ def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
             f'{name} must hold a JSON object of question keys and answers, like {{"age": 29}}.',
             returncode=2,
         )
-    questions = book.questions_by_key
-    parsed = {}
-    for key, value in raw.items():
-        if key not in questions:
-            known = ", ".join(sorted(questions))
-            shown = json.dumps(key, ensure_ascii=False)[1:-1]  # one line, whatever the key
-            raise CommandError(
-                f"Unknown question key “{shown}”. Known keys: {known}.", returncode=2
-            )
-        try:
-            parsed[key] = answers.parse_answer(questions[key], value)
-        except answers.AnswerError as exc:
-            raise CommandError(f"{key}: {exc}", returncode=2) from None
-    return parsed
+    try:
+        return parse_answers(raw, book)
+    except ValueError as exc:
+        raise CommandError(str(exc), returncode=2) from None
 
 
 class Command(BaseCommand):

@@ -10,14 +10,16 @@ from eligibility.catalogue import CATALOGUE_PATH, CatalogueError, import_catalog
 
 class Command(BaseCommand):
     help = (
-        "Load questions and routes from a catalogue file. Routes and questions that already "
-        "exist are skipped, so advisers' edits are kept, unless --replace is given."
+        "Load questions, routes and scenarios from a catalogue file. Those that already exist "
+        "are skipped, so advisers' edits are kept, unless --replace is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", nargs="?", default=str(CATALOGUE_PATH))
         parser.add_argument(
-            "--replace", action="store_true", help="replace existing routes that have the same slug"
+            "--replace",
+            action="store_true",
+            help="replace existing routes of the same slug and scenarios of the same name",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,8 +34,9 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was loaded. {exc}", returncode=2) from None
         out = self.stdout
         out.write(
-            f"Loaded {len(result.routes_created)} route(s) and "
-            f"{len(result.questions_created)} question(s)."
+            f"Loaded {len(result.routes_created)} route(s), "
+            f"{len(result.questions_created)} question(s) and "
+            f"{len(result.scenarios_created)} scenario(s)."
         )
         if result.routes_replaced:
             out.write(
@@ -59,3 +62,13 @@ class Command(BaseCommand):
             )
             if options["verbosity"] > 1:
                 out.write("  " + ", ".join(result.questions_skipped))
+        if result.scenarios_replaced:
+            out.write(f"Replaced {len(result.scenarios_replaced)} scenario(s).")
+        if result.scenarios_skipped:
+            out.write(
+                f"Skipped {len(result.scenarios_skipped)} scenario(s) that already exist "
+                f"({len(result.scenarios_skipped) - len(result.scenarios_edited)} the same as "
+                f"in the file, {len(result.scenarios_edited)} different, kept as they are)."
+            )
+            if result.scenarios_edited and options["verbosity"] > 1:
+                out.write("  Different: " + "; ".join(result.scenarios_edited))
