@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from eligibility import answers, engine
+from eligibility.currencies import ISO_4217
 from eligibility.models import (
+    LONGEST_REVIEW_INTERVAL_DAYS,
     VALUELESS,
     KeyFact,
     OpenQuestion,
@@ -115,6 +117,13 @@ def _route_problems(
     problems: list[str] = []
     if not route.official_url.strip() or is_home_page(route.official_url):
         problems.append(f"{where}: link its overview page (not empty, not a site's home page).")
+    if route.currency not in ISO_4217:
+        problems.append(f"{where}: its currency “{route.currency}” is not an ISO 4217 code.")
+    if not 1 <= route.review_interval_days <= LONGEST_REVIEW_INTERVAL_DAYS:
+        problems.append(
+            f"{where}: it is reviewed every {route.review_interval_days} days; make it 1 to "
+            f"{LONGEST_REVIEW_INTERVAL_DAYS}."
+        )
     start = _first_day(route, gates)
     end = min(_horizon(today), route.closes_on or dt.date.max)
     check_coverage = route.status == Route.Status.PUBLISHED and start is not None and start <= end

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from eligibility import answers, engine
+from eligibility.currencies import ISO_4217
 
 
 def is_home_page(url: str) -> bool:
@@ -34,16 +35,36 @@ def page_url(url: str) -> None:
         )
 
 
+# A route is checked again at least this often; longer, and its facts go stale unseen.
+LONGEST_REVIEW_INTERVAL_DAYS = 730
+
+
+def _not_after_today(day: dt.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"{day:%d %b %Y} is in the future: record {what}.", code="future")
+
+
+def verified_by_today(day: dt.date) -> None:
+    """A check of a route is something that has happened."""
+    _not_after_today(day, "the day it was verified")
+
+
+def dated_by_today(day: dt.date) -> None:
+    """A source is as of a day that has come: the page's own date, or the day it was read."""
+    _not_after_today(day, "the page's date, or the day it was read")
+
+
 class Sourced(models.Model):
     """Every rule value, key fact and open question says where it comes from and as of when."""
 
     source_title = models.CharField(max_length=300)
     source_url = models.URLField(
+        "source URL",
         max_length=500,
         validators=[page_url],
         help_text="The page that says it, not the site's home page.",
     )
-    source_as_of = models.DateField("source as of")
+    source_as_of = models.DateField("source as of", validators=[dated_by_today])
     source_as_of_approximate = models.BooleanField(
         "as-of date is approximate",
         default=False,
@@ -61,18 +82,37 @@ class Sourced(models.Model):
 
 def _known_questions(extra: Question | None = None) -> dict[str, engine.QuestionRule]:
     """Every question as the engine reads it, for checking conditions when they are saved."""
-    known = {q.key: q.as_rule() for q in Question.objects.all()}
+    known = {q.key: q.as_rule(with_condition=False) for q in Question.objects.all()}
     if extra is not None and extra.key:
-        known[extra.key] = extra.as_rule()
+        known[extra.key] = extra.as_rule(with_condition=False)
     return known
 
 
-def _checked_condition(raw: Any, field: str, extra: Question | None = None) -> None:
-    """A condition is refused when saved unless every clause parses for its question."""
+def _checked_condition(row: models.Model, field: str, extra: Question | None = None) -> None:
+    """A condition is refused when saved unless it is a list of clauses that each parse for
+    their question, as applicants' answers do. A blank box is no condition."""
+    raw = getattr(row, field)
+    if raw is None or raw == "":
+        setattr(row, field, [])
+        return
+    if raw == []:
+        return
     try:
         answers.parse_condition(raw, known_questions=_known_questions(extra))
-    except ValueError as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise ValidationError({field: str(exc)}) from exc
+
+
+# The fields of a question that decide which rule values it takes (named alike on its rule).
+_RULE_FIELDS = ("kind", "choices", "min_value", "max_value")
+
+
+def _reads(question: engine.QuestionRule, operator: Any, value: Any) -> bool:
+    try:
+        answers.parse_rule_value(question, engine.Operator(operator), value)
+    except (ValueError, TypeError, ArithmeticError):
+        return False
+    return True
 
 
 class Question(models.Model):
@@ -129,7 +169,7 @@ class Question(models.Model):
 
     def clean(self) -> None:
         try:
-            self.as_rule()
+            self.as_rule(with_condition=False)  # its condition is checked at its own field
         except ValueError as exc:
             raise ValidationError({"choices": str(exc)}) from exc
         if self.kind in (answers.Kind.CHOICE, answers.Kind.ORDINAL) and not self.choices:
@@ -144,8 +184,76 @@ class Question(models.Model):
             raise ValidationError(
                 {"month_question": f"No question has the key “{self.month_question}”."}
             )
-        if self.ask_if:
-            _checked_condition(self.ask_if, "ask_if", extra=self)
+        _checked_condition(self, "ask_if", extra=self)
+        self._check_rules_still_read()
+
+    def _check_rules_still_read(self) -> None:
+        """A change of kind, choices or range is refused while gates or conditions hold
+        values the question would no longer take, so that no stored rule stops reading."""
+        stored = Question.objects.filter(pk=self.pk).first() if self.pk else None
+        if stored is None:
+            return
+        new = self.as_rule(with_condition=False)
+        try:
+            old: engine.QuestionRule | None = stored.as_rule(with_condition=False)
+        except ValueError:
+            old = None
+        changed = [
+            name for name in _RULE_FIELDS if old is None or getattr(old, name) != getattr(new, name)
+        ]
+        if not changed:
+            return
+        refused = self._rules_refused_by(new)
+        if refused:
+            more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
+            raise ValidationError(
+                {
+                    changed[0]: f"Rules hold values this change would refuse: "
+                    f"{'; '.join(refused[:3])}{more}. Change those first."
+                }
+            )
+
+    def _rules_refused_by(self, new: engine.QuestionRule) -> list[str]:
+        """Where a gate's value, or a condition's clause on this question, does not read as
+        `new`."""
+        refused = []
+        values = (
+            RequirementValue.objects.filter(requirement__question_id=self.pk)
+            .select_related("requirement__route")
+            .order_by("requirement__route__slug", "requirement__order", "pk")
+        )
+        for value in values:
+            gate = value.requirement
+            if value.certainty in VALUELESS and value.value is None:
+                continue
+            if not _reads(new, gate.operator, value.value):
+                refused.append(f"{gate.route.slug} gate {gate.order}, value {value.value!r}")
+        conditions: list[tuple[str, Any]] = [
+            (f"question {key}, ask only if", raw)
+            for key, raw in Question.objects.exclude(pk=self.pk).values_list("key", "ask_if")
+        ]
+        conditions += [
+            (f"{slug} gate {order}, applies only if", raw)
+            for slug, order, raw in Requirement.objects.values_list(
+                "route__slug", "order", "applies_if"
+            )
+        ]
+        conditions += [
+            (f"{slug} open question “{topic}”, show only if", raw)
+            for slug, topic, raw in OpenQuestion.objects.values_list(
+                "route__slug", "topic", "show_if"
+            )
+        ]
+        for where, raw in conditions:
+            clauses = raw if isinstance(raw, list) else []
+            if any(
+                isinstance(c, dict)
+                and c.get("question") == self.key
+                and not _reads(new, c.get("operator"), c.get("value"))
+                for c in clauses
+            ):
+                refused.append(where)
+        return refused
 
     def as_rule(self, *, with_condition: bool = True) -> engine.QuestionRule:
         """The question as the engine reads it. Its "ask only if" values are read against
@@ -233,10 +341,17 @@ class Route(models.Model):
         help_text="The table becomes partly unpublished on this date (e.g. announced new "
         "points whose values are unknown). Blank: as the box above says.",
     )
-    last_verified_on = models.DateField()
+    last_verified_on = models.DateField(validators=[verified_by_today])
     last_verified_by = models.CharField(max_length=200)
     review_interval_days = models.PositiveIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+        default=90,
+        validators=[
+            MinValueValidator(1, "Give a review interval of at least 1 day."),
+            MaxValueValidator(
+                LONGEST_REVIEW_INTERVAL_DAYS,
+                f"Review a route at least every {LONGEST_REVIEW_INTERVAL_DAYS} days (two years).",
+            ),
+        ],
     )
     opens_on = models.DateField(
         "opens on",
@@ -294,7 +409,8 @@ class Route(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.country.code})"
+        draft = ", draft" if self.draft_of_id is not None else ""
+        return f"{self.name} ({self.country.code}){draft}"
 
     @property
     def review_due_on(self) -> dt.date:
@@ -319,11 +435,16 @@ class Route(models.Model):
         return {"route_id": self.pk}
 
     def clean(self) -> None:
-        if self.currency and not (len(self.currency) == 3 and self.currency.isalpha()):
-            raise ValidationError({"currency": "Enter a three-letter ISO 4217 code, e.g. EUR."})
-        self.currency = self.currency.upper()
+        errors = {}
+        self.currency = self.currency.strip().upper()
+        if self.currency and self.currency not in ISO_4217:
+            errors["currency"] = (
+                f"“{self.currency[:10]}” is not an ISO 4217 currency code; enter one like EUR."
+            )
         if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
-            raise ValidationError({"closes_on": "The route closes before it opens."})
+            errors["closes_on"] = "The route closes before it opens."
+        if errors:
+            raise ValidationError(errors)
 
 
 class KeyFact(Sourced):
@@ -404,7 +525,8 @@ class Requirement(models.Model):
         ordering = ["route", "order", "id"]
 
     def __str__(self) -> str:
-        return f"{self.route.slug}: {self.question.key} {self.get_operator_display()}"
+        pathway = self.pathway or "every pathway"
+        return f"{self.route.slug}: {pathway} · {self.question.key} {self.get_operator_display()}"
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"route_id": self.route_id}
@@ -412,8 +534,7 @@ class Requirement(models.Model):
     def clean(self) -> None:
         if self.points is not None and not self.points_group:
             raise ValidationError({"points_group": "Give the points group this item belongs to."})
-        if self.applies_if:
-            _checked_condition(self.applies_if, "applies_if")
+        _checked_condition(self, "applies_if")
 
 
 # Certainties whose value may be left blank: the answer is never compared with it.
@@ -461,7 +582,8 @@ class RequirementValue(Sourced):
         shown = self.get_certainty_display() if self.value is None else str(self.value)
         start = f"from {self.effective_from:%d %b %Y}" if self.effective_from else "from the start"
         end = f" to {self.effective_until:%d %b %Y}" if self.effective_until else ""
-        return f"{shown}, {start}{end}"
+        # With its gate, so that the audit log and history say which gate's value changed.
+        return f"{self.requirement}: {shown}, {start}{end}"
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"route_id": self.requirement.route_id}
@@ -527,8 +649,7 @@ class OpenQuestion(Sourced):
         return {"route_id": self.route_id}
 
     def clean(self) -> None:
-        if self.show_if:
-            _checked_condition(self.show_if, "show_if")
+        _checked_condition(self, "show_if")
 
 
 def new_token() -> str:

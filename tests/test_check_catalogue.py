@@ -499,7 +499,7 @@ routes:
   official_url: https://example.org/late-source
   status: published
   currency: EUR
-  last_verified_on: 2026-11-28
+  last_verified_on: 2026-11-01
   last_verified_by: Fact sheet
   requirements:
   - question: age
@@ -526,18 +526,18 @@ def test_the_command_process_exits_1_on_a_problem_and_0_once_it_is_fixed(tmp_pat
 
     assert run("migrate", "-v0").returncode == 0
     catalogue = tmp_path / "routes.yaml"
-    catalogue.write_text(CATALOGUE % "2026-12-01", encoding="utf-8")
+    catalogue.write_text(CATALOGUE % "2026-11-02", encoding="utf-8")
     assert run("import_routes", str(catalogue)).returncode == 0
     done = run("check_catalogue", "--on", "2026-06-01")
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
         "late-source (published), gate 1 (every pathway / age / lte), value from the start to no "
-        "end: the source is as of 2026-12-01, after the route was last verified (2026-11-28).",
+        "end: the source is as of 2026-11-02, after the route was last verified (2026-11-01).",
         "1 problem in the catalogue (checked on 2026-06-01).",
     ]
     assert done.stderr == ""
 
-    catalogue.write_text(CATALOGUE % "2026-11-28", encoding="utf-8")
+    catalogue.write_text(CATALOGUE % "2026-11-01", encoding="utf-8")
     assert run("import_routes", "--replace", str(catalogue)).returncode == 0
     done = run("check_catalogue", "--on", "2026-06-01")
     assert (done.returncode, done.stdout) == (
