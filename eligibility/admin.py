@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from eligibility import answers, engine
+from eligibility.advisers import scenarios, views
+from eligibility.advisers.errors import RowErrorsMixin
+from eligibility.advisers.review import OverdueFilter, mark_verified_today, review_dashboard
 from eligibility.models import (
     VALUELESS,
     KeyFact,
@@ -22,7 +31,68 @@ from eligibility.models import (
     Requirement,
     RequirementValue,
     Route,
+    Scenario,
+    ScenarioExpectation,
 )
+from eligibility.rules import load_rulebook
+
+
+def _editable(obj: Route | Requirement | None) -> bool:
+    """Only drafts are edited: a published route changes by publishing a reviewed draft."""
+    route = obj.route if isinstance(obj, Requirement) else obj
+    return route is None or route.status == Route.Status.DRAFT
+
+
+class EditGuardForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Refuses to save over someone else's save: the form remembers how many times the route
+    had been saved when it was opened, and a save after another one is refused, saying who
+    changed what, with everything typed kept in the form."""
+
+    edit_mark = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def guarded_route_id(self) -> int | None:
+        raise NotImplementedError
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        route_id = self.guarded_route_id()
+        if route_id is not None:
+            count = Route.objects.filter(pk=route_id).values_list("edit_count", flat=True).first()
+            self.fields["edit_mark"].initial = f"{count}|{timezone.now().isoformat()}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        route_id = self.guarded_route_id()
+        mark = self.data.get(self.add_prefix("edit_mark"), "")
+        if route_id is None or not mark:
+            return data
+        seen, _, opened = str(mark).partition("|")
+        count = Route.objects.filter(pk=route_id).values_list("edit_count", flat=True).first()
+        if str(count) != seen:
+            raise forms.ValidationError(_conflict(route_id, parse_datetime(opened)))
+        return data
+
+
+def _conflict(route_id: int, opened: dt.datetime | None) -> str:
+    entries = LogEntry.objects.filter(additional_data__route_id=route_id).select_related("actor")
+    if opened is not None:
+        entries = entries.filter(timestamp__gt=opened)
+    lines = []
+    for entry in entries.order_by("timestamp")[:8]:
+        who = entry.actor.get_username() if entry.actor else "an import"
+        changed = ", ".join(
+            f"{name} {old} → {new}" for name, (old, new) in (entry.changes_dict or {}).items()
+        )
+        lines.append(
+            f"{who} at {timezone.localtime(entry.timestamp):%H:%M}: {entry.object_repr}"
+            + (f" ({changed})" if changed else "")
+        )
+    said = "; ".join(lines) or "another adviser saved it"
+    return (
+        f"Someone else saved this route after you opened this page: {said}. Nothing of yours "
+        "was saved, and what you typed is still below: open the route in a new tab to see "
+        "their changes, then apply yours there."
+    )
 
 
 def _value_as_text(value: Any) -> str:
@@ -33,6 +103,19 @@ def _value_as_text(value: Any) -> str:
     if isinstance(value, dict) and "years_before" in value:
         return f"years_before:{value['years_before']}"
     return str(value)
+
+
+class DraftOnlyInline:
+    """Rows of a published route are shown, never edited, added or deleted in place."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _editable(obj) and super().has_add_permission(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _editable(obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _editable(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
 
 class RequirementValueForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -121,7 +204,7 @@ class DatedValuesFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
                 )
 
 
-class RequirementValueInline(admin.StackedInline):  # type: ignore[type-arg]
+class RequirementValueInline(DraftOnlyInline, admin.StackedInline):  # type: ignore[type-arg]
     model = RequirementValue
     form = RequirementValueForm
     formset = DatedValuesFormSet
@@ -140,15 +223,45 @@ class RequirementValueInline(admin.StackedInline):  # type: ignore[type-arg]
     ]
 
 
-class SourcedInline(admin.StackedInline):  # type: ignore[type-arg]
+class SourcedInline(DraftOnlyInline, admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
     show_change_link = False
 
 
-class RequirementInline(admin.TabularInline):  # type: ignore[type-arg]
+class GateRowForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A gate on the route page: a new question or operator must still read its stored values
+    (they are edited on the gate's own page, so they cannot change here)."""
+
+    class Meta:
+        model = Requirement
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        changed = {"question", "operator"} & set(self.changed_data)
+        question, operator = data.get("question"), data.get("operator")
+        if self.instance.pk is None or not changed or question is None or not operator:
+            return data
+        for value in self.instance.values.all():
+            if value.certainty in VALUELESS and value.value is None:
+                continue
+            try:
+                answers.parse_rule_value(question.as_rule(), engine.Operator(operator), value.value)
+            except (ValueError, ArithmeticError) as exc:
+                self.add_error(
+                    sorted(changed)[-1],
+                    f"Its value {_value_as_text(value.value)} would not read: {exc} "
+                    "Change the values on the gate's page first.",
+                )
+                break
+        return data
+
+
+class RequirementInline(DraftOnlyInline, admin.TabularInline):  # type: ignore[type-arg]
     """Gates on the route page; their dated values are edited on each gate's own page."""
 
     model = Requirement
+    form = GateRowForm
     extra = 0
     show_change_link = True
     autocomplete_fields = ["question"]
@@ -182,8 +295,18 @@ class RequirementInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().get_queryset(request).select_related("question").prefetch_related("values")
 
 
+class RequirementForm(EditGuardForm):
+    class Meta:
+        model = Requirement
+        fields = "__all__"
+
+    def guarded_route_id(self) -> int | None:
+        return self.instance.route_id if self.instance.pk else None
+
+
 @admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RequirementAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = RequirementForm
     list_display = ["__str__", "route", "pathway", "question", "operator"]
     list_select_related = ["route", "question"]
     list_filter = ["route"]
@@ -204,7 +327,19 @@ class RequirementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
         ("Points", {"fields": [("points", "points_group")], "classes": ["collapse"]}),
+        (None, {"fields": ["edit_mark"]}),
     ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Requirement | None = None) -> bool:
+        return (obj is None or _editable(obj.route)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Requirement | None = None) -> bool:
+        return (obj is None or _editable(obj.route)) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "route":
+            kwargs["queryset"] = Route.objects.filter(status=Route.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 SOURCE_FIELDS = ("source_title", "source_url", "source_as_of", "source_as_of_approximate")
@@ -220,27 +355,37 @@ class OpenQuestionInline(SourcedInline):
     fields = [("topic", "order"), "text", "show_if", SOURCE_FIELDS]
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    title = "review"
-    parameter_name = "review"
+class RouteForm(EditGuardForm):
+    class Meta:
+        model = Route
+        fields = "__all__"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("overdue", "Overdue for review"), ("current", "Up to date")]
+    def guarded_route_id(self) -> int | None:
+        pk: int | None = self.instance.pk
+        return pk
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Route]) -> QuerySet[Route]:
-        today = timezone.localdate()
-        overdue = [r.pk for r in queryset if r.is_overdue(today)]
-        if self.value() == "overdue":
-            return queryset.filter(pk__in=overdue)
-        if self.value() == "current":
-            return queryset.exclude(pk__in=overdue)
-        return queryset
+
+def _route_view(
+    view: Callable[..., HttpResponse], site: admin.AdminSite
+) -> Callable[..., HttpResponse]:
+    return site.admin_view(functools.partial(view, site=site))
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "country", "slug", "status", "last_verified_on", "review_state"]
-    list_filter = ["country", "status", OverdueFilter]
+class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = RouteForm
+    list_display = [
+        "name",
+        "country",
+        "slug",
+        "status",
+        "draft_state",
+        "last_verified_on",
+        "review_state",
+    ]
+    list_filter = [OverdueFilter, "status", "country"]
+    actions = [mark_verified_today]
+    list_select_related = ["draft_of"]
     search_fields = ["name", "slug", "official_name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [RequirementInline, KeyFactInline, OpenQuestionInline]
@@ -272,6 +417,7 @@ class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "Verification",
             {"fields": [("last_verified_on", "last_verified_by"), "review_interval_days"]},
         ),
+        ("This draft", {"fields": ["change_note", "withdraw", "edit_mark"]}),
     ]
 
     @admin.display(description="Review")
@@ -279,6 +425,162 @@ class RouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if route.is_overdue():
             return f"Overdue since {route.review_due_on:%d %b %Y}"
         return f"Due {route.review_due_on:%d %b %Y}"
+
+    @admin.display(description="Draft")
+    def draft_state(self, route: Route) -> str:
+        if route.draft_of is not None:
+            return f"Draft of {route.draft_of.slug}"
+        if route.status == Route.Status.DRAFT:
+            return "New or withdrawn: not on the site"
+        return ""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Route | None = None) -> list[str]:
+        # Publishing is the only way to publish; the verifier is whoever is logged in.
+        fixed = ["status", "last_verified_by"]
+        if obj is not None and obj.draft_of_id is not None:
+            fixed.append("slug")  # the published route keeps its slug
+        return fixed
+
+    def get_prepopulated_fields(
+        self, request: HttpRequest, obj: Route | None = None
+    ) -> dict[str, Sequence[str]]:
+        return {} if obj is not None and obj.draft_of_id is not None else {"slug": ["name"]}
+
+    def get_fieldsets(self, request: HttpRequest, obj: Route | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Route.Status.PUBLISHED:
+            return [f for f in fieldsets if f[0] != "This draft"]
+        return fieldsets
+
+    def has_change_permission(self, request: HttpRequest, obj: Route | None = None) -> bool:
+        return _editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Route | None = None) -> bool:
+        # A published route is closed (a closing date) or withdrawn through review; a draft
+        # can be discarded.
+        return _editable(obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> Any:
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # would bypass the per-route rule above
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Route, form: Any, change: bool) -> None:
+        if not change or "last_verified_on" in form.changed_data or not obj.last_verified_by:
+            user = request.user
+            obj.last_verified_by = user.get_full_name() or user.get_username()  # type: ignore[union-attr]
+        if not change and obj.drafted_by_id is None and request.user.is_authenticated:
+            obj.drafted_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[URLPattern]:
+        site = self.admin_site
+        own = [
+            path(
+                "<int:pk>/figures/",
+                _route_view(views.new_figures, site),
+                name="eligibility_route_figures",
+            ),
+            path("review/", site.admin_view(review_dashboard), name="eligibility_route_review"),
+            path(
+                "<int:pk>/draft/",
+                _route_view(views.start_draft, site),
+                name="eligibility_route_draft",
+            ),
+            path(
+                "<int:pk>/preview/",
+                _route_view(views.preview, site),
+                name="eligibility_route_preview",
+            ),
+            path(
+                "<int:pk>/impact/", _route_view(views.impact, site), name="eligibility_route_impact"
+            ),
+            path(
+                "<int:pk>/publish/",
+                _route_view(views.publish, site),
+                name="eligibility_route_publish",
+            ),
+            path(
+                "<int:pk>/revisions/",
+                _route_view(views.revisions, site),
+                name="eligibility_route_revisions",
+            ),
+            path(
+                "<int:pk>/revisions/<int:number>/revert/",
+                _route_view(views.revert, site),
+                name="eligibility_route_revert",
+            ),
+            path(
+                "<int:pk>/scenarios/",
+                _route_view(views.route_scenarios, site),
+                name="eligibility_route_scenarios",
+            ),
+        ]
+        return own + super().get_urls()
+
+
+class ExpectationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ScenarioExpectation
+    extra = 1
+    fields = ["route", "verdict", "reason_contains", "checks"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "route":  # scenarios name routes as applicants know them
+            kwargs["queryset"] = Route.objects.filter(draft_of__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScenarioForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Scenario
+        fields = "__all__"
+        widgets = {"answers": forms.Textarea(attrs={"rows": 8})}
+
+    def clean_answers(self) -> Any:
+        raw = self.cleaned_data.get("answers")
+        if not isinstance(raw, dict):
+            raise forms.ValidationError('Give an object of answers, e.g. {"age": 29}.')
+        try:
+            scenarios.parse_answers(raw, load_rulebook())
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return raw
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ScenarioForm
+    list_display = ["name", "on", "routes"]
+    search_fields = ["name", "expectations__route__slug"]
+    list_filter = ["expectations__route"]
+    inlines = [ExpectationInline]
+    actions = ["run"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scenario]:
+        return super().get_queryset(request).prefetch_related("expectations__route")
+
+    @admin.display(description="Expects")
+    def routes(self, scenario: Scenario) -> str:
+        return ", ".join(
+            f"{e.route.slug}: {e.get_verdict_display().lower()}"
+            for e in scenario.expectations.all()
+        )
+
+    @admin.action(description="Run selected scenarios against the published rules")
+    def run(self, request: HttpRequest, queryset: QuerySet[Scenario]) -> None:
+        runs = scenarios.run_scenarios(
+            load_rulebook(), queryset.prefetch_related("expectations__route")
+        )
+        failing = [run for run in runs if not run.passed]
+        for run in failing[:20]:
+            self.message_user(request, f"{run.scenario_name} / {run.slug}: {run.problem}", "error")
+        self.message_user(
+            request,
+            f"{len(runs) - len(failing)} of {len(runs)} checks pass.",
+            "success" if not failing else "warning",
+        )
 
 
 class QuestionForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -300,7 +602,7 @@ class QuestionForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class QuestionAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = QuestionForm
     list_display = ["key", "label", "kind", "section", "order", "conditional"]
     list_filter = ["section", "kind"]

@@ -13,13 +13,24 @@ from eligibility.models import (
     Requirement,
     RequirementValue,
     Route,
+    Scenario,
+    ScenarioExpectation,
 )
 
-RULE_MODELS = (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion)
+RULE_MODELS = (
+    Question,
+    Route,
+    Requirement,
+    RequirementValue,
+    KeyFact,
+    OpenQuestion,
+    Scenario,
+    ScenarioExpectation,
+)
 
 
 def register_rule_models() -> None:
     for model in RULE_MODELS:
         if not auditlog.contains(model):
-            # updated_at changes with every save; on its own it says nothing.
-            auditlog.register(model, exclude_fields=["updated_at"])
+            # updated_at and the edit counter change with every save; alone they say nothing.
+            auditlog.register(model, exclude_fields=["updated_at", "edit_count"])

@@ -11,6 +11,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from eligibility import answers, engine
@@ -165,11 +166,32 @@ def _applies_if(
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
     """The published rules: six queries, however many routes there are."""
-    questions = question_rules(list(Question.objects.all()))
     routes = Route.objects.published().with_rules()
     if slugs is not None:
         routes = routes.filter(slug__in=slugs)
-    route_list = tuple(route_rules(r, questions) for r in routes)
+    return _rulebook(list(routes), draft=None)
+
+
+def rulebook_with_draft(draft: Route) -> engine.RuleBook:
+    """The published rules as they would be once `draft` is published: the draft copy stands
+    in for its route, under the route's slug (or joins them, for a new route; or takes it
+    away, for a draft that withdraws it)."""
+    replaced = draft.draft_of_id or draft.pk
+    routes = list(Route.objects.published().exclude(pk=replaced).with_rules())
+    if not draft.withdraw:
+        routes.append(Route.objects.with_rules().select_related("draft_of").get(pk=draft.pk))
+    routes.sort(key=lambda r: (r.country.code, r.name))
+    return _rulebook(routes, draft=draft)
+
+
+def _rulebook(routes: list[Route], draft: Route | None) -> engine.RuleBook:
+    questions = question_rules(list(Question.objects.all()))
+    route_list = tuple(
+        dataclasses.replace(route_rules(r, questions), slug=r.published_slug)
+        if draft is not None and r.pk == draft.pk
+        else route_rules(r, questions)
+        for r in routes
+    )
     question_list = tuple(sorted(questions.values(), key=lambda q: (q.order, q.key)))
     version = hashlib.sha256(repr((question_list, route_list)).encode()).hexdigest()[:12]
     return engine.RuleBook(questions=question_list, routes=route_list, version=version)
@@ -203,11 +225,27 @@ def rules_changed(**kwargs: object) -> None:
     transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
+def route_edited(sender: type, instance: object, **kwargs: object) -> None:
+    """Counts saves of a route and its rows, so that a form opened before another adviser's
+    save is refused (admin.EditGuardForm) instead of overwriting it."""
+    if isinstance(instance, Route):
+        routes = Route.objects.filter(pk=instance.pk)
+    elif isinstance(instance, RequirementValue):
+        routes = Route.objects.filter(requirements=instance.requirement_id)
+    else:
+        routes = Route.objects.filter(pk=instance.route_id)  # type: ignore[attr-defined]
+    routes.update(edit_count=F("edit_count") + 1)
+
+
 def watch_rule_changes() -> None:
     for model in (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion):
         uid = f"rules-changed-{model.__name__}"
         post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)
+        if model is not Question:
+            uid = f"route-edited-{model.__name__}"
+            post_save.connect(route_edited, sender=model, dispatch_uid=uid)
+            post_delete.connect(route_edited, sender=model, dispatch_uid=uid)
 
 
 def current_rulebook() -> engine.RuleBook:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -102,6 +103,12 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# A route's admin page posts every field of every row it shows (gates, key facts, open
+# questions; a gate's page, its dated values): Django's default of 1,000 refused a route of 54
+# gates, and a route of 300 gates, each with its values, stays well within this. The size of the
+# body is still capped by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -205,3 +212,24 @@ LOGGING = {
     # refused fetch) still show, and so do eligibility.pdf's own warnings.
     "loggers": {"weasyprint": {"level": "ERROR"}},
 }
+
+# Mail (the weekly review digest: review_digest --email) through SMTP, by default to a mail
+# server on this machine. In development (DEBUG, no MAIL_HOST) messages are printed instead, so
+# nothing is sent by accident.
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "route-finder@localhost")
+MAILERS: dict[str, dict[str, Any]]
+if DEBUG and not os.getenv("MAIL_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.getenv("MAIL_HOST", "localhost"),
+                "port": envint("MAIL_PORT", "25"),
+                "username": os.getenv("MAIL_USER", ""),
+                "password": os.getenv("MAIL_PASSWORD", ""),
+                "use_tls": envbool("MAIL_USE_TLS", "False"),
+            },
+        }
+    }

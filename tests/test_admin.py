@@ -107,14 +107,16 @@ def value_set_errors(response) -> list[str]:
 
 
 def age_gate(**values: object) -> Requirement:
-    return RequirementFactory(question=Question.objects.get(key="age"), operator="gte", **values)
+    return RequirementFactory(
+        route__status="draft", question=Question.objects.get(key="age"), operator="gte", **values
+    )
 
 
 # --- A gate's values -------------------------------------------------------------------------
 
 
 def test_a_non_number_on_a_whole_number_question_gets_a_clear_field_error(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(
         client, {"route": route.pk, "question": age.pk, "operator": "gte"}, [{"value": "abc"}]
@@ -139,7 +141,7 @@ def test_abc_on_a_number_gate_is_refused_and_the_stored_gate_stays_as_it_was(cli
 
 
 def test_an_ordering_operator_on_a_yes_no_question_is_refused(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     funds = Question.objects.get(key="proof_of_funds")
     response = add_gate(
         client, {"route": route.pk, "question": funds.pk, "operator": "gt"}, [{"value": "yes"}]
@@ -149,7 +151,7 @@ def test_an_ordering_operator_on_a_yes_no_question_is_refused(client, adviser):
 
 
 def test_a_good_value_is_stored_as_the_question_kind(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     rank = Question.objects.get(key="university_rank")
     response = add_gate(
         client,
@@ -176,7 +178,7 @@ def test_a_value_is_checked_against_the_question_posted_with_it(client, adviser)
 
 
 def test_a_gate_without_a_question_gets_an_error_not_a_server_error(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     response = add_gate(
         client, {"route": route.pk, "question": "", "operator": "gte"}, [{"value": "50"}]
     )
@@ -203,7 +205,7 @@ def test_two_values_in_force_on_the_same_day_are_refused(client, adviser):
 
 
 def test_two_values_without_a_first_day_are_refused(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(
         client,
@@ -246,7 +248,7 @@ def test_a_value_may_start_the_day_after_the_last_one_ends(client, adviser):
 
 
 def test_a_gate_with_no_values_is_refused(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(client, {"route": route.pk, "question": age.pk, "operator": "gte"}, [])
     assert value_set_errors(response) == [
@@ -283,7 +285,7 @@ def test_an_unclear_value_needs_a_note(client, adviser):
 
 
 def test_a_last_day_before_the_first_is_refused(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(
         client,
@@ -311,7 +313,7 @@ def test_an_explanation_with_a_digit_is_refused_on_the_gate_page(client, adviser
 
 
 def test_an_explanation_with_a_digit_is_refused_on_the_route_page(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     gate = {"question": age.pk, "operator": "gte", "explanation": "Aged 18 or over."}
     response = client.post(
@@ -324,7 +326,7 @@ def test_an_explanation_with_a_digit_is_refused_on_the_route_page(client, advise
 
 
 def test_a_route_may_not_close_before_it_opens(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     response = client.post(
         reverse("admin:eligibility_route_change", args=[route.pk]),
         route_form(route, opens_on="2026-06-01", closes_on="2026-05-31"),
@@ -337,9 +339,9 @@ def test_a_route_may_not_close_before_it_opens(client, adviser):
     assert (route.opens_on, route.closes_on) == (None, None)
 
 
-@pytest.mark.parametrize("interval", ["3000000", "3,000,000", "0", "-5"])
+@pytest.mark.parametrize("interval", ["3000000", "3,000,000", "731", "0", "-5"])
 def test_a_review_interval_out_of_range_is_refused(client, adviser, interval):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     response = client.post(
         reverse("admin:eligibility_route_change", args=[route.pk]),
         route_form(route, review_interval_days=interval),
@@ -350,19 +352,19 @@ def test_a_review_interval_out_of_range_is_refused(client, adviser, interval):
     assert route.review_interval_days == 90
 
 
-def test_a_review_interval_of_ten_years_is_accepted(client, adviser):
-    route = RouteFactory()
+def test_a_review_interval_of_two_years_is_accepted(client, adviser):
+    route = RouteFactory(status="draft")
     response = client.post(
         reverse("admin:eligibility_route_change", args=[route.pk]),
-        route_form(route, review_interval_days="3650"),
+        route_form(route, review_interval_days="730"),
     )
     assert response.status_code == 302
     route.refresh_from_db()
-    assert route.review_interval_days == 3650
+    assert route.review_interval_days == 730
 
 
 def test_a_show_if_value_that_does_not_fit_its_question_is_refused(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     show_if = json.dumps([{"question": "age", "operator": "gte", "value": "abc"}])
     response = client.post(
         reverse("admin:eligibility_route_change", args=[route.pk]),
@@ -473,7 +475,10 @@ def test_the_gate_page_shows_its_dated_values(client, adviser):
 
 def test_an_unchanged_gate_page_saves_its_values_as_they_were(client, adviser):
     gate = RequirementFactory(
-        question=Question.objects.get(key="university_rank"), operator="in", value=["top100"]
+        route__status="draft",
+        question=Question.objects.get(key="university_rank"),
+        operator="in",
+        value=["top100"],
     )
     before = stored_gate(gate)
     response = change_gate(client, gate, {}, [posted_value(gate.values.get())])
@@ -482,7 +487,7 @@ def test_an_unchanged_gate_page_saves_its_values_as_they_were(client, adviser):
 
 
 def test_a_home_page_as_source_is_refused_with_a_message_and_nothing_is_saved(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(
         client,
@@ -506,7 +511,7 @@ def test_a_home_page_as_source_is_refused_with_a_message_and_nothing_is_saved(cl
 def test_an_applies_if_that_does_not_read_is_refused_and_nothing_is_saved(
     client, adviser, applies_if
 ):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     response = add_gate(
         client,
@@ -519,7 +524,7 @@ def test_an_applies_if_that_does_not_read_is_refused_and_nothing_is_saved(
 
 
 def test_a_gate_that_applies_only_abroad_is_saved_with_its_condition(client, adviser):
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     age = Question.objects.get(key="age")
     condition = [{"question": "current_country", "operator": "ne", "value": "GB"}]
     response = add_gate(

@@ -255,7 +255,7 @@ def test_the_value_inline_refuses_hostile_values_with_a_message_and_changes_noth
 
     client.force_login(User.objects.create_superuser("root", password="a-long-passphrase"))
     decimal = QuestionFactory(key="fuzz_decimal_rule", kind="decimal")
-    route = RouteFactory()
+    route = RouteFactory(status="draft")
     gates = {
         kind: RequirementFactory(
             route=route, question=Question.objects.get(key=key), operator=operator, value=value
@@ -350,6 +350,7 @@ def test_a_hostile_value_gets_a_clear_message_and_the_gate_is_unchanged(
     question = Question.objects.get(key=key)
     kind_value = {"integer": 18, "money": 1, "choice": ["top100"], "country": "DE"}
     gate = RequirementFactory(
+        route__status="draft",
         question=question,
         operator=operator,
         value=kind_value.get(question.kind, ["DE"]),

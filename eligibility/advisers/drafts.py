@@ -1,0 +1,366 @@
+"""Changing a published route safely, as GOV.UK's publishing does: an adviser edits a draft
+copy of the route while applicants keep the published rules; a second adviser with the publish
+permission checks the draft (its preview, its impact, its scenarios) and publishes it. Every
+publication is kept as a revision, and reverting to one opens a new draft that goes through
+the same review."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from eligibility import checks, engine, report
+from eligibility.advisers import scenarios
+from eligibility.catalogue import ROUTE_FIELDS, _date, _load_children, export_route
+from eligibility.models import Assessment, Question, Route, RouteRevision, Scenario
+from eligibility.rules import load_rulebook, rulebook_with_draft
+
+User = AbstractBaseUser | AnonymousUser
+DATE_FIELDS = ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from")
+# The impact report shows this many examples of changed verdicts, as the issue asks.
+EXAMPLES = 20
+
+
+class PublishRefused(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(" ".join(reasons))
+        self.reasons = reasons
+
+
+def _with_children(pk: int) -> Route:
+    return Route.objects.prefetch_related(
+        "key_facts", "open_questions", "requirements__question", "requirements__values"
+    ).get(pk=pk)
+
+
+def snapshot(route: Route, *, as_published: bool = False) -> dict[str, Any]:
+    """The route's catalogue entry as a revision keeps it (dates as text); `as_published`
+    gives a draft the status publishing it would give."""
+    entry = export_route(_with_children(route.pk))
+    loaded: dict[str, Any] = json.loads(json.dumps(entry, cls=DjangoJSONEncoder))
+    if as_published and route.status == Route.Status.DRAFT:
+        loaded["status"] = Route.Status.DRAFT if route.withdraw else Route.Status.PUBLISHED
+    return loaded
+
+
+def _draft_slug(slug: str) -> str:
+    return f"{slug[:53]}-draft"
+
+
+@transaction.atomic
+def _route_from(data: dict[str, Any], **fields: Any) -> Route:
+    """A new route from its catalogue entry (a snapshot), with `fields` overriding it."""
+    values = {name: data.get(name) for name in ROUTE_FIELDS}
+    for name in DATE_FIELDS:
+        values[name] = _date(values[name], "snapshot")
+    route = Route(**{**values, **fields})
+    route.save()
+    questions = {q.key: q for q in Question.objects.all()}
+    _load_children(route, data, questions, f"route {route.slug}")
+    return route
+
+
+def open_draft(route: Route, user: Any) -> Route:
+    """The route's draft, made from the route as published if it has none. A draft copy or
+    a route that was never published is its own draft."""
+    if route.status == Route.Status.DRAFT:
+        return route
+    existing = route.drafts.first()
+    if existing is not None:
+        return existing
+    record_first_revision(route)
+    return _route_from(
+        export_route(_with_children(route.pk)),
+        slug=_draft_slug(route.slug),
+        status=Route.Status.DRAFT,
+        draft_of=route,
+        drafted_by=user if user.is_authenticated else None,
+    )
+
+
+def revert_to(revision: RouteRevision, user: Any) -> Route:
+    """A draft holding the route as this revision published it, for review like any other."""
+    route = revision.route
+    if route.drafts.exists():
+        raise PublishRefused(
+            ["The route already has a draft: publish or discard it before reverting."]
+        )
+    note = f"Revert to revision {revision.number} of {revision.published_at:%d %b %Y}."
+    fields: dict[str, Any] = {
+        "slug": _draft_slug(route.slug),
+        "status": Route.Status.DRAFT,
+        "draft_of": route,
+        "drafted_by": user,
+        "change_note": note,
+    }
+    if route.status == Route.Status.DRAFT:  # withdrawn since: reverting republishes it
+        fields["draft_of"] = None
+        fields["slug"] = route.slug
+        with transaction.atomic():
+            route.requirements.all().delete()
+            route.key_facts.all().delete()
+            route.open_questions.all().delete()
+            _copy_fields(revision.snapshot, route)
+            route.drafted_by, route.change_note = user, note
+            route.save()
+            _load_children(
+                route, revision.snapshot, {q.key: q for q in Question.objects.all()}, route.slug
+            )
+        return route
+    return _route_from(revision.snapshot, **fields)
+
+
+def _copy_fields(data: dict[str, Any], route: Route) -> None:
+    for name in ROUTE_FIELDS:
+        if name in ("slug", "status"):
+            continue
+        value = data.get(name)
+        setattr(route, name, _date(value, "snapshot") if name in DATE_FIELDS else value)
+
+
+def authors(draft: Route) -> set[int]:
+    """Everyone who made or edited the draft: none of them may publish it."""
+    actors = set(
+        LogEntry.objects.filter(additional_data__route_id=draft.pk, actor__isnull=False)
+        .values_list("actor_id", flat=True)
+        .distinct()
+    )
+    if draft.drafted_by_id is not None:
+        actors.add(draft.drafted_by_id)
+    return actors
+
+
+def author_names(draft: Route) -> list[str]:
+    users = get_user_model().objects.filter(pk__in=authors(draft))
+    return sorted(u.get_full_name() or u.get_username() for u in users)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One save: who, when, and each field's old and new value on each row it touched."""
+
+    actor: str
+    at: dt.datetime
+    lines: list[tuple[str, str, str, str]]  # row, field, old, new
+
+
+def draft_edits(route: Route, limit: int = 200) -> list[Edit]:
+    """The audit log of a route (a draft's edits), grouped per save, newest first."""
+    entries = (
+        LogEntry.objects.filter(additional_data__route_id=route.pk)
+        .select_related("actor")
+        .order_by("-timestamp")[:limit]
+    )
+    edits: list[Edit] = []
+    for entry in entries:
+        actor = entry.actor.get_username() if entry.actor else "import or script"
+        at = entry.timestamp.replace(microsecond=0)
+        action = {0: "added", 1: "changed", 2: "deleted"}.get(entry.action, "changed")
+        lines = [
+            (entry.object_repr, name, str(old), str(new))
+            for name, (old, new) in (entry.changes_dict or {}).items()
+        ] or [(entry.object_repr, action, "", "")]
+        if action != "changed":
+            lines = [(entry.object_repr, action, "", "")]
+        if edits and edits[-1].actor == actor and abs((edits[-1].at - at).total_seconds()) <= 2:
+            edits[-1].lines.extend(lines)
+        else:
+            edits.append(Edit(actor, at, lines))
+    return edits
+
+
+def route_problems(draft: Route, today: dt.date) -> list[str]:
+    """What check_catalogue says about this route alone."""
+    rows = list(Question.objects.all())
+    questions = {}
+    for row in rows:
+        try:
+            questions[row.key] = row.as_rule()
+        except ValueError:
+            continue
+    route = Route.objects.with_rules().get(pk=draft.pk)
+    if draft.draft_of_id is not None:
+        route.status = Route.Status.PUBLISHED  # checked as it will be: published
+    return checks._route_problems(route, questions, today)
+
+
+@dataclass(frozen=True)
+class VerdictShift:
+    before: str
+    after: str
+    count: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class Example:
+    what: str  # a scenario's name, or "a saved assessment of <date>"
+    before: str
+    after: str
+    answers: list[tuple[str, str]]
+
+
+@dataclass
+class Impact:
+    """What publishing the draft would change, for the reviewer."""
+
+    slug: str
+    scenario_shifts: list[VerdictShift] = field(default_factory=list)
+    assessment_shifts: list[VerdictShift] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
+    failing: list[scenarios.ScenarioRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    assessments: int = 0
+    unreadable: int = 0
+
+    @property
+    def changed(self) -> int:
+        return sum(s.count for s in self.scenario_shifts + self.assessment_shifts if s.changed)
+
+
+def _label(verdict: engine.Verdict | None) -> str:
+    return verdict.label if verdict is not None else "Not listed"
+
+
+def _verdict(
+    route: engine.RouteRules | None, answers: dict[str, Any], on: dt.date
+) -> engine.Verdict | None:
+    return None if route is None else engine.evaluate_route(route, answers, on).verdict
+
+
+def _route(book: engine.RuleBook, slug: str) -> engine.RouteRules | None:
+    return next((r for r in book.routes if r.slug == slug), None)
+
+
+def impact(draft: Route, today: dt.date | None = None) -> Impact:
+    today = today or timezone.localdate()
+    slug = draft.published_slug
+    before, after = load_rulebook(), rulebook_with_draft(draft)
+    old_route, new_route = _route(before, slug), _route(after, slug)
+    result = Impact(slug=slug, problems=route_problems(draft, today))
+    scenario_counts: Counter[tuple[str, str]] = Counter()
+    for scenario in Scenario.objects.order_by("name"):
+        try:
+            answers = scenarios.parse_answers(scenario.answers, after)
+        except ValueError:
+            continue  # run_scenarios reports it as failing
+        old = _verdict(old_route, answers, scenario.on)
+        new = _verdict(new_route, answers, scenario.on)
+        scenario_counts[(_label(old), _label(new))] += 1
+        if old != new and len(result.examples) < EXAMPLES:
+            result.examples.append(
+                Example(
+                    scenario.name, _label(old), _label(new), report.display_answers(after, answers)
+                )
+            )
+    assessment_counts: Counter[tuple[str, str]] = Counter()
+    for assessment in Assessment.objects.prefetch_related("answers").order_by("-updated_at"):
+        result.assessments += 1
+        try:
+            answers = assessment.answer_map()
+            old, new = _verdict(old_route, answers, today), _verdict(new_route, answers, today)
+        except (ValueError, TypeError, ArithmeticError):
+            result.unreadable += 1
+            continue
+        assessment_counts[(_label(old), _label(new))] += 1
+        if old != new and len(result.examples) < EXAMPLES:
+            result.examples.append(
+                Example(
+                    f"A saved assessment of {assessment.created_at:%d %b %Y}",
+                    _label(old),
+                    _label(new),
+                    report.display_answers(after, answers),
+                )
+            )
+    result.scenario_shifts = _shifts(scenario_counts)
+    result.assessment_shifts = _shifts(assessment_counts)
+    result.failing = [run for run in scenarios.run_scenarios(after) if not run.passed]
+    return result
+
+
+def _shifts(counts: Counter[tuple[str, str]]) -> list[VerdictShift]:
+    return [
+        VerdictShift(before, after, n)
+        for (before, after), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def refusals(draft: Route, user: Any, found: Impact | None = None) -> list[str]:
+    """Why this user may not publish this draft now; empty when they may."""
+    reasons = []
+    if not user.has_perm("eligibility.publish_route"):
+        reasons.append("Publishing needs the Reviewer role (the publish permission).")
+    if user.pk in authors(draft):
+        reasons.append(
+            "You made or edited this draft: a second adviser must review and publish it."
+        )
+    found = found or impact(draft)
+    if found.failing:
+        reasons.append(f"{len(found.failing)} scenario check(s) fail against the draft.")
+    if found.problems:
+        reasons.append(f"check_catalogue finds {len(found.problems)} problem(s) in the draft.")
+    return reasons
+
+
+@transaction.atomic
+def publish(draft: Route, user: Any) -> RouteRevision:
+    """Publish the draft over its route (or publish a new route), after the checks."""
+    locked = Route.objects.select_for_update().filter(pk=draft.pk).first()
+    if locked is None or locked.status != Route.Status.DRAFT:
+        raise PublishRefused(["This draft was published or discarded meanwhile."])
+    draft = locked
+    reasons = refusals(draft, user)
+    if reasons:
+        raise PublishRefused(reasons)
+    if draft.draft_of_id is None:
+        target = draft
+        target.status = Route.Status.DRAFT if draft.withdraw else Route.Status.PUBLISHED
+        target.withdraw, target.drafted_by, target.change_note = False, None, ""
+        note, drafted_by = draft.change_note, draft.drafted_by
+        target.save()
+    else:
+        data = export_route(_with_children(draft.pk))
+        target = Route.objects.select_for_update().get(pk=draft.draft_of_id)
+        record_first_revision(target)
+        note, drafted_by = draft.change_note, draft.drafted_by
+        draft.delete()
+        target.requirements.all().delete()
+        target.key_facts.all().delete()
+        target.open_questions.all().delete()
+        _copy_fields(data, target)
+        target.status = Route.Status.DRAFT if draft.withdraw else Route.Status.PUBLISHED
+        target.save()
+        _load_children(target, data, {q.key: q for q in Question.objects.all()}, target.slug)
+    number = (target.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return RouteRevision.objects.create(
+        route=target,
+        number=number,
+        snapshot=snapshot(target),
+        change_note=note,
+        drafted_by=drafted_by,
+        published_by=user,
+    )
+
+
+def record_first_revision(route: Route) -> RouteRevision | None:
+    """A route published before revisions were kept gets its current state as revision 1,
+    so that later changes can be compared with it and reverted to it."""
+    if route.status != Route.Status.PUBLISHED or route.revisions.exists():
+        return None
+    return RouteRevision.objects.create(
+        route=route, number=1, snapshot=snapshot(route), change_note="As first recorded."
+    )
