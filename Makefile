@@ -80,3 +80,9 @@ clean:
 .PHONY: bench-pdf
 bench-pdf: $(INSTALLED)
 	$(BIN)/python bench/pdf_bench.py
+
+# Benchmark, not a test: opening, assessing the impact of and publishing a draft of the
+# largest catalogue route, against loading the published rules.
+.PHONY: bench-drafts
+bench-drafts: $(INSTALLED)
+	$(BIN)/python bench/drafts_bench.py

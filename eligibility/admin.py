@@ -14,8 +14,8 @@ from django.contrib import admin
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -474,6 +474,17 @@ class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         if not change and obj.drafted_by_id is None and request.user.is_authenticated:
             obj.drafted_by = request.user
         super().save_model(request, obj, form, change)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """The route's history is its revisions and its draft's edits, with old and new values
+        (Django's own history lists field names only)."""
+        route = self.get_object(request, object_id)
+        if route is None:
+            return super().history_view(request, object_id, extra_context)
+        target = route.draft_of_id or route.pk
+        return HttpResponseRedirect(reverse("admin:eligibility_route_revisions", args=[target]))
 
     def get_urls(self) -> list[URLPattern]:
         site = self.admin_site

@@ -656,6 +656,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits
 
 
+class AssessmentQuerySet(models.QuerySet["Assessment"]):
+    def live(self) -> AssessmentQuerySet:
+        """Assessments within their retention period: an older one is gone for everyone,
+        whether or not purge_assessments has run yet."""
+        kept_since = timezone.now() - dt.timedelta(days=settings.ASSESSMENT_RETENTION_DAYS)
+        return self.filter(created_at__gte=kept_since)
+
+
 class Assessment(models.Model):
     """One applicant's answers, reachable only through its unguessable token. No name,
     no e-mail: the answers are all we keep."""
@@ -666,6 +674,8 @@ class Assessment(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     rules_version = models.CharField(max_length=64, blank=True)
     verdicts = models.JSONField(default=dict, blank=True)
+
+    objects = AssessmentQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Assessment {self.pk} of {self.created_at:%Y-%m-%d}"

@@ -39,8 +39,7 @@ def _is_partial(request: HtmxHttpRequest) -> bool:
 def _assessment(token: str) -> Assessment:
     """The assessment, unless it is past its retention period (purge_assessments may not have
     run yet): then, like a deleted one, a 404."""
-    kept_since = timezone.now() - dt.timedelta(days=settings.ASSESSMENT_RETENTION_DAYS)
-    return get_object_or_404(Assessment, token=token, created_at__gte=kept_since)
+    return get_object_or_404(Assessment.objects.live(), token=token)
 
 
 def _question_url(token: str, key: str, *, back_to_check: bool = False) -> str:

@@ -19,7 +19,7 @@ def results_pdf(request: HttpRequest, token: str) -> HttpResponse:
     """The results page as a PDF attachment, on A4 or Letter as the browser's language
     suggests. Only the token's holder gets it: a wrong token and a deleted assessment give
     the same 404 as every other page. Re-evaluated now, like the results page."""
-    assessment = get_object_or_404(Assessment, token=token)
+    assessment = get_object_or_404(Assessment.objects.live(), token=token)
     book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     on = timezone.localdate()

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils import timezone
 
 from eligibility.advisers import drafts
 from eligibility.models import (
@@ -21,7 +22,12 @@ from eligibility.models import (
     ScenarioExpectation,
 )
 from eligibility.rules import load_rulebook
-from tests.factories import RequirementFactory, RouteFactory
+from tests.factories import (
+    KeyFactFactory,
+    OpenQuestionFactory,
+    RequirementFactory,
+    RouteFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -467,3 +473,75 @@ def test_a_new_operator_that_reads_the_stored_values_is_saved(salary_route, ada,
 
     assert response.status_code == 302
     assert Requirement.objects.get(route=draft).operator == "gt"
+
+
+def test_the_history_button_opens_the_revisions_with_old_and_new_values(salary_route, ada, client):
+    draft = drafts.open_draft(salary_route, ada)
+    client.force_login(ada)
+
+    response = client.get(reverse("admin:eligibility_route_history", args=[draft.pk]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:eligibility_route_revisions", args=[salary_route.pk])
+
+
+@pytest.mark.parametrize("view", ["impact", "preview", "revisions", "scenarios", "figures"])
+def test_the_draft_pages_read_as_many_queries_for_twelve_routes_as_for_two(
+    salary_route, ada, client, view
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = drafts.open_draft(salary_route, ada)
+    _expect(salary_route, "Offer of 51,000", 51000, "fits")
+    client.force_login(ada)
+    url = reverse(f"admin:eligibility_route_{view}", args=[draft.pk])
+    query = {"answers": '{"offered_salary": 51000}'} if view == "preview" else {}
+
+    def count() -> int:
+        client.get(url, query)  # the same cache state each time: the rules just loaded
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, query).status_code == 200
+        return len(queries)
+
+    def add_routes(numbers: range) -> None:
+        for n in numbers:
+            RequirementFactory(
+                route=RouteFactory(slug=f"more-{n}", name=f"More {n}"),
+                question=Question.objects.get(key="offered_salary"),
+                operator="gte",
+                value=1000 + n,
+            )
+            KeyFactFactory(route=Route.objects.get(slug=f"more-{n}"))
+            OpenQuestionFactory(route=Route.objects.get(slug=f"more-{n}"))
+            assessment = Assessment.objects.create()
+            assessment.answers.create(question_key="offered_salary", value=51000)
+
+    add_routes(range(1))  # with the draft's own route: two routes
+    few = count()
+    add_routes(range(1, 11))
+    assert count() == few
+
+
+def test_the_impact_report_reads_the_most_recent_assessments_and_says_how_many_in_all(
+    salary_route, ada, monkeypatch
+):
+    monkeypatch.setattr(drafts, "ASSESSMENTS_CHECKED", 2)
+    for salary in (40000, 51000, 60000):
+        Assessment.objects.create().answers.create(question_key="offered_salary", value=salary)
+    draft = drafts.open_draft(salary_route, ada)
+
+    found = drafts.impact(draft, today=ON)
+
+    assert (found.assessments, found.live_assessments) == (2, 3)
+
+
+def test_an_assessment_past_its_retention_is_left_out_of_the_impact(salary_route, ada, settings):
+    old = Assessment.objects.create()
+    Assessment.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=settings.ASSESSMENT_RETENTION_DAYS, seconds=1)
+    )
+    Assessment.objects.create()
+    draft = drafts.open_draft(salary_route, ada)
+
+    assert drafts.impact(draft, today=ON).live_assessments == 1

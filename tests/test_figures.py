@@ -169,3 +169,16 @@ def test_figures_are_never_written_to_a_published_route(client, draft):
     assert not RequirementValue.objects.filter(
         requirement__route=published, effective_from=NEW_YEAR, certainty="settled"
     ).exists()
+
+
+def test_the_page_lists_the_gates_that_check_numbers_unless_every_gate_is_asked(client, draft):
+    RequirementFactory(
+        route=draft, question=Question.objects.get(key="job_offer_country"), operator="eq"
+    )
+    url = reverse("admin:eligibility_route_figures", args=[draft.pk])
+
+    numbers = client.get(url).context["form"].rows
+    every = client.get(url, {"every_gate": "1"}).context["form"].rows
+
+    assert [row.gate.question.key for row in numbers] == ["offered_salary", "offered_salary"]
+    assert len(every) == 3

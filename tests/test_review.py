@@ -138,17 +138,20 @@ def test_marking_verified_is_in_the_audit_log_under_the_adviser(client, adviser)
     assert entry.changes_dict["last_verified_by"][1] == "Ada Lovelace"
 
 
-def test_published_routes_are_skipped_with_a_message_on_how_to_verify_them(client, adviser):
+def test_a_published_route_and_its_open_draft_are_both_marked_verified(client, adviser):
     published = verified(400, name="EU Blue Card", country="DE")
-    draft = draft_of(verified(400, slug="nz-smc", name="Skilled Migrant", country="NZ"))
-    response = mark_verified(client, published, draft)
-    published.refresh_from_db()
-    draft.refresh_from_db()
-    assert published.last_verified_on == TODAY() - dt.timedelta(days=400)
-    assert draft.last_verified_on == TODAY()
-    skipped = shown_messages(response)[1]
-    assert skipped.startswith("Not marked, because 1 route is published: EU Blue Card (DE).")
-    assert "open its draft, mark the draft verified today" in skipped
+    draft = draft_of(published)
+    other = verified(400, slug="nz-smc", name="Skilled Migrant", country="NZ")
+
+    response = mark_verified(client, published)
+
+    for route in (published, draft, other):
+        route.refresh_from_db()
+    assert (published.last_verified_on, draft.last_verified_on) == (TODAY(), TODAY())
+    assert other.last_verified_on == TODAY() - dt.timedelta(days=400)
+    assert shown_messages(response) == [
+        "Marked 1 route verified today by Ada Lovelace: EU Blue Card (DE)."
+    ]
 
 
 def test_the_verifier_cannot_be_typed_on_the_route_page(client, adviser):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +21,19 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from eligibility import checks, engine, report
+from eligibility import checks, engine, questionnaire, report
 from eligibility.advisers import scenarios
 from eligibility.catalogue import ROUTE_FIELDS, _date, _load_children, export_route
-from eligibility.models import Assessment, Question, Route, RouteRevision, Scenario
+from eligibility.models import Answer, Assessment, Question, Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
 
 User = AbstractBaseUser | AnonymousUser
 DATE_FIELDS = ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from")
-# The impact report shows this many examples of changed verdicts, as the issue asks.
+# The impact report shows this many examples of changed verdicts.
 EXAMPLES = 20
+# It re-evaluates at most this many saved assessments, the most recent (about 2 s on the
+# largest route): a reviewer waits for the page.
+ASSESSMENTS_CHECKED = 5000
 
 
 class PublishRefused(Exception):
@@ -224,7 +228,8 @@ class Impact:
     examples: list[Example] = field(default_factory=list)
     failing: list[scenarios.ScenarioRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    assessments: int = 0
+    assessments: int = 0  # re-evaluated
+    live_assessments: int = 0  # kept in all
     unreadable: int = 0
 
     @property
@@ -239,7 +244,10 @@ def _label(verdict: engine.Verdict | None) -> str:
 def _verdict(
     route: engine.RouteRules | None, answers: dict[str, Any], on: dt.date
 ) -> engine.Verdict | None:
-    return None if route is None else engine.evaluate_route(route, answers, on).verdict
+    if route is None:
+        return None
+    checks = engine.gate_outcomes(route, answers, on)  # the verdict alone: no wording
+    return engine.verdict_of(route, [(gate, check.outcome) for gate, check in checks], on)
 
 
 def _route(book: engine.RuleBook, slug: str) -> engine.RouteRules | None:
@@ -268,19 +276,27 @@ def impact(draft: Route, today: dt.date | None = None) -> Impact:
                 )
             )
     assessment_counts: Counter[tuple[str, str]] = Counter()
-    for assessment in Assessment.objects.prefetch_related("answers").order_by("-updated_at"):
+    result.live_assessments = Assessment.objects.live().count()
+    seen: dict[str, tuple[engine.Verdict | None, engine.Verdict | None]] = {}
+    for created_at, rows in _saved_answers():
         result.assessments += 1
+        answers = questionnaire.parse_stored(after, rows)
+        key = json.dumps(sorted(rows), cls=DjangoJSONEncoder)  # same answers, same verdicts
         try:
-            answers = assessment.answer_map()
-            old, new = _verdict(old_route, answers, today), _verdict(new_route, answers, today)
+            if key not in seen:
+                seen[key] = (
+                    _verdict(old_route, answers, today),
+                    _verdict(new_route, answers, today),
+                )
         except (ValueError, TypeError, ArithmeticError):
             result.unreadable += 1
             continue
+        old, new = seen[key]
         assessment_counts[(_label(old), _label(new))] += 1
         if old != new and len(result.examples) < EXAMPLES:
             result.examples.append(
                 Example(
-                    f"A saved assessment of {assessment.created_at:%d %b %Y}",
+                    f"A saved assessment of {created_at:%d %b %Y}",
                     _label(old),
                     _label(new),
                     report.display_answers(after, answers),
@@ -290,6 +306,22 @@ def impact(draft: Route, today: dt.date | None = None) -> Impact:
     result.assessment_shifts = _shifts(assessment_counts)
     result.failing = [run for run in scenarios.run_scenarios(after) if not run.passed]
     return result
+
+
+def _saved_answers() -> Iterator[tuple[dt.datetime, list[tuple[str, Any]]]]:
+    """Each live assessment's answers, newest first, in two queries and without model rows
+    (a busy week keeps tens of thousands)."""
+    assessments = Assessment.objects.live().order_by("-updated_at")[:ASSESSMENTS_CHECKED]
+    created = dict(assessments.values_list("pk", "created_at"))
+    rows: dict[int, list[tuple[str, Any]]] = {pk: [] for pk in created}
+    answers = Answer.objects.filter(assessment__in=list(created))
+    for pk, key, value in answers.values_list("assessment_id", "question_key", "value").iterator(
+        chunk_size=5000
+    ):
+        if pk in rows:
+            rows[pk].append((key, value))
+    for pk, answered in rows.items():
+        yield created[pk], answered
 
 
 def _shifts(counts: Counter[tuple[str, str]]) -> list[VerdictShift]:
@@ -308,11 +340,16 @@ def refusals(draft: Route, user: Any, found: Impact | None = None) -> list[str]:
         reasons.append(
             "You made or edited this draft: a second adviser must review and publish it."
         )
-    found = found or impact(draft)
-    if found.failing:
-        reasons.append(f"{len(found.failing)} scenario check(s) fail against the draft.")
-    if found.problems:
-        reasons.append(f"check_catalogue finds {len(found.problems)} problem(s) in the draft.")
+    if found is not None:
+        failing, problems = len(found.failing), len(found.problems)
+    else:  # what publishing needs, without the saved assessments' verdicts
+        runs = scenarios.run_scenarios(rulebook_with_draft(draft))
+        failing = sum(not run.passed for run in runs)
+        problems = len(route_problems(draft, timezone.localdate()))
+    if failing:
+        reasons.append(f"{failing} scenario check(s) fail against the draft.")
+    if problems:
+        reasons.append(f"check_catalogue finds {problems} problem(s) in the draft.")
     return reasons
 
 

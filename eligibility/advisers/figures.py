@@ -48,9 +48,15 @@ def _in_force(values: list[RequirementValue], on: dt.date) -> RequirementValue |
     )
 
 
-def figure_rows(route: Route, on: dt.date) -> list[FigureRow]:
-    """Each gate of the route with the value in force on `on` and the one it would follow."""
+NUMBERS = (engine.Kind.INTEGER, engine.Kind.DECIMAL, engine.Kind.MONEY)
+
+
+def figure_rows(route: Route, on: dt.date, *, every_gate: bool = False) -> list[FigureRow]:
+    """Each gate of the route that checks a number (every gate with `every_gate`), with the
+    value in force on `on` and the one it would follow."""
     gates = route.requirements.select_related("question").prefetch_related("values")
+    if not every_gate:
+        gates = gates.filter(question__kind__in=NUMBERS)
     rows = []
     for gate in gates.order_by("order", "id"):
         values = sorted(gate.values.all(), key=lambda v: v.effective_from or dt.date.min)
@@ -64,12 +70,22 @@ def figure_rows(route: Route, on: dt.date) -> list[FigureRow]:
     return rows
 
 
+def _figure(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict) and "years_before" in value:
+        return f"years_before:{value['years_before']}"
+    return str(value)
+
+
 def _shown(value: RequirementValue | None) -> str:
     if value is None:
         return "nothing"
     if value.value is None:
         return value.get_certainty_display().lower()
-    shown = ", ".join(map(str, value.value)) if isinstance(value.value, list) else value.value
+    shown = _figure(value.value)
     if value.certainty != engine.Certainty.SETTLED:
         return f"{shown} ({value.get_certainty_display().lower()})"
     return str(shown)

@@ -171,6 +171,7 @@ def publish(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
 def revisions(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     """The route's published revisions, newest first, each with what it changed."""
     route = _route(request, pk)
+    draft = route if route.status == Route.Status.DRAFT else route.drafts.first()
     rows = list(route.revisions.select_related("drafted_by", "published_by").order_by("number"))
     entries = []
     previous: dict[str, Any] | None = None
@@ -184,8 +185,10 @@ def revisions(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
         {
             **_context(site, request, route, f"History of “{route.name}”"),
             "entries": entries,
-            "draft": route.drafts.first(),
-            "draft_edits": drafts.draft_edits(route.drafts.first() or route),
+            "draft": draft,
+            # A publication replaces every row, so the published route's own log is that noise;
+            # what to read besides the revisions is the open draft's edits.
+            "draft_edits": drafts.draft_edits(draft) if draft is not None else [],
         },
     )
 
@@ -232,7 +235,8 @@ def new_figures(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
         messages.info(request, "Figures change in a draft: open one first.")
         return HttpResponseRedirect(reverse("admin:eligibility_route_draft", args=[route.pk]))
     on = _day(request.POST.get("effective_from") or request.GET.get("effective_from"))
-    rows = figures.figure_rows(route, on or timezone.localdate())
+    every_gate = bool(request.GET.get("every_gate") or request.POST.get("every_gate"))
+    rows = figures.figure_rows(route, on or timezone.localdate(), every_gate=every_gate)
     form = figures.NewFiguresForm(request.POST or None, rows=rows)
     if request.method == "POST" and on is not None and form.is_valid():
         changed = figures.apply_figures(form)
@@ -257,6 +261,7 @@ def new_figures(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
                 for row in rows
             ],
             "on": on,
+            "every_gate": every_gate,
         },
         status=400 if request.method == "POST" else 200,
     )
