@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import ActionLocation
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -35,6 +36,36 @@ from eligibility.models import (
     ScenarioExpectation,
 )
 from eligibility.rules import load_rulebook
+
+
+class ReadableJSONField(forms.JSONField):
+    """Django's JSON field lets a 5,000-digit number or 100,000 nested lists through as a
+    server error; here they are a message at the field."""
+
+    message = "This JSON is too deep or holds too long a number to read."
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except (ValueError, RecursionError):
+            raise ValidationError(self.message, code="invalid") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except (ValueError, RecursionError):
+            return forms.fields.InvalidJSONInput(data)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return super().has_changed(initial, data)
+        except (ValueError, RecursionError):
+            return True
+
+
+READABLE_JSON: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.JSONField: {"form_class": ReadableJSONField}
+}
 
 
 def _editable(obj: Route | Requirement | None) -> bool:
@@ -260,6 +291,8 @@ class GateRowForm(forms.ModelForm):  # type: ignore[type-arg]
 class RequirementInline(DraftOnlyInline, admin.TabularInline):  # type: ignore[type-arg]
     """Gates on the route page; their dated values are edited on each gate's own page."""
 
+    formfield_overrides = READABLE_JSON
+
     model = Requirement
     form = GateRowForm
     extra = 0
@@ -306,6 +339,7 @@ class RequirementForm(EditGuardForm):
 
 @admin.register(Requirement)
 class RequirementAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = READABLE_JSON
     form = RequirementForm
     list_display = ["__str__", "route", "pathway", "question", "operator"]
     list_select_related = ["route", "question"]
@@ -351,6 +385,7 @@ class KeyFactInline(SourcedInline):
 
 
 class OpenQuestionInline(SourcedInline):
+    formfield_overrides = READABLE_JSON
     model = OpenQuestion
     fields = [("topic", "order"), "text", "show_if", SOURCE_FIELDS]
 
@@ -533,6 +568,7 @@ class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class ExpectationInline(admin.TabularInline):  # type: ignore[type-arg]
+    formfield_overrides = READABLE_JSON
     model = ScenarioExpectation
     extra = 1
     fields = ["route", "verdict", "reason_contains", "checks"]
@@ -562,6 +598,7 @@ class ScenarioForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(Scenario)
 class ScenarioAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = READABLE_JSON
     form = ScenarioForm
     list_display = ["name", "on", "routes"]
     search_fields = ["name", "expectations__route__slug"]
@@ -614,6 +651,7 @@ class QuestionForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(Question)
 class QuestionAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = READABLE_JSON
     form = QuestionForm
     list_display = ["key", "label", "kind", "section", "order", "conditional"]
     list_filter = ["section", "kind"]

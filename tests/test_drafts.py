@@ -545,3 +545,61 @@ def test_an_assessment_past_its_retention_is_left_out_of_the_impact(salary_route
     draft = drafts.open_draft(salary_route, ada)
 
     assert drafts.impact(draft, today=ON).live_assessments == 1
+
+
+@pytest.mark.parametrize(
+    "answers", ["[" * 100_000 + "]" * 100_000, '{"age": ' + "9" * 5000 + "}", '{"age": 1e999}']
+)
+def test_hostile_preview_answers_get_a_message_not_an_error(salary_route, ada, client, answers):
+    client.force_login(ada)
+
+    response = client.get(
+        reverse("admin:eligibility_route_preview", args=[salary_route.pk]), {"answers": answers}
+    )
+
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
+
+
+@pytest.mark.parametrize("answers", ["[" * 100_000 + "]" * 100_000, '{"age": ' + "9" * 5000 + "}"])
+def test_hostile_scenario_answers_are_refused_at_the_field(ada, client, answers):
+    client.force_login(ada)
+
+    response = client.post(
+        reverse("admin:eligibility_scenario_add"),
+        {
+            "name": "Hostile",
+            "on": "2026-06-01",
+            "answers": answers,
+            "expectations-TOTAL_FORMS": "0",
+            "expectations-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["answers"]
+    assert not Scenario.objects.exists()
+
+
+def test_a_hostile_applies_if_on_the_gate_page_is_refused_at_the_field(salary_route, ada, client):
+    draft = drafts.open_draft(salary_route, ada)
+    gate = Requirement.objects.get(route=draft)
+    client.force_login(ada)
+    url = reverse("admin:eligibility_requirement_change", args=[gate.pk])
+
+    response = client.post(
+        url,
+        {
+            "route": draft.pk,
+            "question": gate.question_id,
+            "operator": gate.operator,
+            "order": "1",
+            "applies_if": "[" * 100_000 + "]" * 100_000,
+            "values-TOTAL_FORMS": "0",
+            "values-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["applies_if"]
+    assert Requirement.objects.get(pk=gate.pk).applies_if == []

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from eligibility import report
+from eligibility import engine, report
 from eligibility.advisers import drafts, figures, history, scenarios
 from eligibility.models import Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
@@ -89,6 +89,8 @@ def _preview_answers(
             raw = json.loads(request.GET["answers"])
         except json.JSONDecodeError as exc:
             errors["answers"] = f"This is not JSON: {exc.msg} (line {exc.lineno})."
+        except (ValueError, RecursionError):  # a 5,000-digit number, 100,000 nested lists
+            errors["answers"] = "This JSON is too deep or holds too long a number to read."
         what = "Answers typed in"
     if raw is None or errors:
         return None, on, what, errors
@@ -210,6 +212,15 @@ def revert(request: HttpRequest, pk: int, number: int, site: AdminSite) -> HttpR
     return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[draft.pk]))
 
 
+def _verdict_label(value: str | None) -> str:
+    if value is None:
+        return "—"
+    try:
+        return engine.Verdict(value).label
+    except ValueError:
+        return value
+
+
 def route_scenarios(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     """This route's scenarios run now against its rules (the draft's, for a draft)."""
     route = _route(request, pk)
@@ -220,7 +231,7 @@ def route_scenarios(request: HttpRequest, pk: int, site: AdminSite) -> HttpRespo
         "admin/eligibility/route/scenarios.html",
         {
             **_context(site, request, route, f"Scenarios of “{route.name}”"),
-            "runs": runs,
+            "runs": [(run, _verdict_label(run.expected), _verdict_label(run.got)) for run in runs],
             "failing": sum(not run.passed for run in runs),
             "scenario_admin": reverse("admin:eligibility_scenario_changelist"),
         },
