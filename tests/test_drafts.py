@@ -603,3 +603,29 @@ def test_a_hostile_applies_if_on_the_gate_page_is_refused_at_the_field(salary_ro
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["applies_if"]
     assert Requirement.objects.get(pk=gate.pk).applies_if == []
+
+
+def test_a_draft_with_a_catalogue_problem_cannot_be_published(salary_route, ada, bea):
+    draft = drafts.open_draft(salary_route, ada)
+    RequirementValue.objects.filter(requirement__route=draft).delete()  # a gate with no values
+
+    with pytest.raises(drafts.PublishRefused) as refused:
+        drafts.publish(draft, bea)
+
+    assert refused.value.reasons == ["check_catalogue finds 1 problem(s) in the draft."]
+    assert str(_published_salary()) == "50700"
+
+
+def test_a_draft_without_problems_or_failing_scenarios_has_no_refusal_for_a_reviewer(
+    salary_route, ada, bea
+):
+    _expect(salary_route, "Offer of 51,000", 51000, "fits")
+    draft = drafts.open_draft(salary_route, ada)
+
+    assert drafts.refusals(draft, bea) == []
+
+
+def test_advisers_may_read_the_audit_log(ada, client):
+    client.force_login(ada)
+
+    assert client.get(reverse("admin:auditlog_logentry_changelist")).status_code == 200
