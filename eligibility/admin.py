@@ -105,11 +105,15 @@ class EditGuardForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 def _conflict(route_id: int, opened: dt.datetime | None) -> str:
-    entries = LogEntry.objects.filter(additional_data__route_id=route_id).select_related("actor")
+    entries = LogEntry.objects.filter(additional_data__route_id=route_id)
     if opened is not None:
         entries = entries.filter(timestamp__gt=opened)
+    return _conflict_message("route", entries)
+
+
+def _conflict_message(what: str, entries: QuerySet[LogEntry]) -> str:
     lines = []
-    for entry in entries.order_by("timestamp")[:8]:
+    for entry in entries.select_related("actor").order_by("timestamp")[:8]:
         who = entry.actor.get_username() if entry.actor else "an import"
         changed = ", ".join(
             f"{name} {old} → {new}" for name, (old, new) in (entry.changes_dict or {}).items()
@@ -120,10 +124,40 @@ def _conflict(route_id: int, opened: dt.datetime | None) -> str:
         )
     said = "; ".join(lines) or "another adviser saved it"
     return (
-        f"Someone else saved this route after you opened this page: {said}. Nothing of yours "
-        "was saved, and what you typed is still below: open the route in a new tab to see "
-        "their changes, then apply yours there."
+        f"This {what} was saved after you opened this page: {said}. Nothing of yours was "
+        f"saved, and what you typed is still below: open the {what} in a new tab to see "
+        "those changes, then apply yours there."
     )
+
+
+class AuditGuardForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The same refusal for rows without an edit counter (questions, scenarios): the form
+    remembers the row's newest audit-log entry, and a newer one at save time is someone
+    else's save."""
+
+    seen_entry = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def _entries(self) -> QuerySet[LogEntry]:
+        entries: QuerySet[LogEntry] = LogEntry.objects.get_for_object(self.instance)
+        return entries
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            newest = self._entries().order_by("-pk").values_list("pk", flat=True).first()
+            self.fields["seen_entry"].initial = str(newest or 0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        seen = str(self.data.get(self.add_prefix("seen_entry"), ""))
+        if self.instance.pk is None or not seen.isdigit():
+            return data
+        newer = self._entries().filter(pk__gt=int(seen))
+        if newer.exists():
+            raise forms.ValidationError(
+                _conflict_message(self._meta.model._meta.verbose_name, newer)
+            )
+        return data
 
 
 def _value_as_text(value: Any) -> str:
@@ -579,7 +613,7 @@ class ExpectationInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ScenarioForm(forms.ModelForm):  # type: ignore[type-arg]
+class ScenarioForm(AuditGuardForm):
     class Meta:
         model = Scenario
         fields = "__all__"
@@ -631,7 +665,7 @@ class ScenarioAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class QuestionForm(forms.ModelForm):  # type: ignore[type-arg]
+class QuestionForm(AuditGuardForm):
     class Meta:
         model = Question
         fields = "__all__"

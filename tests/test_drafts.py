@@ -318,7 +318,7 @@ def test_a_save_after_someone_elses_is_refused_saying_who_changed_what(salary_ro
     assert first.status_code == 302
     assert second.status_code == 200
     text = second.content.decode()
-    assert "Someone else saved this route" in text and "cy at" in text
+    assert "This route was saved after you opened" in text and "cy at" in text
     assert "Ada&#x27;s summary" in text  # what Ada typed is still in the form
     assert Route.objects.get(pk=draft.pk).summary == "Cy's summary"
 
@@ -387,7 +387,7 @@ def test_a_gate_page_saved_after_someone_elses_save_is_refused(salary_route, ada
     response = client.post(url, {"route": draft.pk, "edit_mark": mark, "pathway": "renamed"})
 
     assert response.status_code == 200
-    assert "Someone else saved this route" in response.content.decode()
+    assert "This route was saved after you opened" in response.content.decode()
     assert Requirement.objects.get(pk=gate.pk).pathway == "standard"
 
 
@@ -629,3 +629,69 @@ def test_advisers_may_read_the_audit_log(ada, client):
     client.force_login(ada)
 
     assert client.get(reverse("admin:auditlog_logentry_changelist")).status_code == 200
+
+
+def _form_post(response) -> dict[str, str]:
+    """What the change page would post back unchanged: its form's fields as shown."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[name] = "on"
+        else:
+            data[name] = value if isinstance(value, str) else str(field.prepare_value(value))
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data |= {management.add_prefix(k): str(v) for k, v in management.initial.items()}
+    return data
+
+
+def test_a_question_saved_after_someone_elses_save_is_refused(ada, client):
+    question = Question.objects.get(key="age")
+    url = reverse("admin:eligibility_question_change", args=[question.pk])
+    client.force_login(ada)
+    opened = _form_post(client.get(url))
+    other = _user("cy", "Adviser")
+    client.force_login(other)
+    first = client.post(url, {**opened, "help_text": "Cy's help"})
+    client.force_login(ada)
+
+    second = client.post(url, {**opened, "help_text": "Ada's help"})
+
+    assert first.status_code == 302, first.context["adminform"].form.errors
+    assert second.status_code == 200
+    assert "This question was saved after you opened" in second.content.decode()
+    assert Question.objects.get(pk=question.pk).help_text == "Cy's help"
+
+
+def test_a_question_saved_twice_by_one_adviser_reloading_between_is_accepted(ada, client):
+    question = Question.objects.get(key="age")
+    url = reverse("admin:eligibility_question_change", args=[question.pk])
+    client.force_login(ada)
+    client.post(url, {**_form_post(client.get(url)), "help_text": "First"})
+
+    response = client.post(url, {**_form_post(client.get(url)), "help_text": "Second"})
+
+    assert response.status_code == 302
+    assert Question.objects.get(pk=question.pk).help_text == "Second"
+
+
+def test_a_scenario_saved_after_someone_elses_save_is_refused(salary_route, ada, client):
+    scenario = _expect(salary_route, "Offer of 51,000", 51000, "fits")
+    url = reverse("admin:eligibility_scenario_change", args=[scenario.pk])
+    client.force_login(ada)
+    opened = {
+        **_form_post(client.get(url)),
+        "expectations-TOTAL_FORMS": "0",  # the expectations stay as they are
+        "expectations-INITIAL_FORMS": "0",
+    }
+    assert client.post(url, {**opened, "name": "Renamed by Ada"}).status_code == 302
+
+    second = client.post(url, {**opened, "name": "Renamed again"})
+
+    assert second.status_code == 200
+    assert "This scenario was saved after you opened" in second.content.decode()
+    assert Scenario.objects.get(pk=scenario.pk).name == "Renamed by Ada"

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission, User
 from playwright.sync_api import Browser, Page, expect
 
 from eligibility.models import Question, RequirementValue, Route, Scenario, ScenarioExpectation
+from tests.e2e.test_applicant_flow import assert_accessible
 from tests.factories import blue_card
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -80,12 +81,14 @@ def test_two_advisers_draft_preview_review_publish_and_revert(
     ada.get_by_label("Source page").fill("https://example.org/gazette/2027")
     ada.get_by_label("Source as of").fill("2026-11-20")
     ada.get_by_label("2. Every pathway: offered salary").fill("51000")
+    assert_accessible(ada)
     ada.get_by_role("button", name="Save the new figures to the draft").click()
     expect(ada.locator(".messagelist")).to_contain_text("1 gate(s) have new figures")
     assert _published_2027_values() == []  # applicants still get the published rules
 
     # Preview: the scenario as an applicant would see it with the draft.
     ada.get_by_role("link", name="Preview").click()
+    assert_accessible(ada)
     ada.get_by_label("Scenario").select_option(label="An offer of €52,000 in 2027")
     ada.get_by_role("button", name="Preview").click()
     expect(ada.get_by_role("heading", name="Preview: EU Blue Card")).to_be_visible()
@@ -98,10 +101,12 @@ def test_two_advisers_draft_preview_review_publish_and_revert(
     expect(ada.locator("#content")).to_contain_text("Every scenario passes")
     expect(ada.get_by_role("alert")).to_contain_text("a second adviser must review")
     expect(ada.get_by_role("button", name="Publish this draft")).to_have_count(0)
+    assert_accessible(ada)
 
     # Bea finds the draft in the review queue, checks its impact and publishes it.
     bea = _log_in(browser, base, "bea")
     bea.get_by_role("link", name="Review queue").click()
+    assert_accessible(bea)
     bea.get_by_role("link", name="EU Blue Card (DE), draft").click()
     bea.get_by_role("link", name="Impact and publishing").click()
     expect(bea.locator("#content")).to_contain_text("Drafted by ada")
@@ -111,6 +116,7 @@ def test_two_advisers_draft_preview_review_publish_and_revert(
 
     # The history names the gate and its dates, with old and new values; revert opens a draft.
     expect(bea.locator("#content")).to_contain_text("value from 2027-01-01")
+    assert_accessible(bea)
     bea.get_by_role("button", name="Revert to revision 1 (opens a draft for review)").click()
     expect(bea.locator(".messagelist")).to_contain_text("A draft holds revision 1")
     assert [str(v) for v in _published_2027_values()] == ["51000"]  # until reviewed
