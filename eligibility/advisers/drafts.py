@@ -15,7 +15,6 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max
@@ -27,7 +26,6 @@ from eligibility.catalogue import ROUTE_FIELDS, _date, _load_children, export_ro
 from eligibility.models import Answer, Assessment, Question, Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
 
-User = AbstractBaseUser | AnonymousUser
 DATE_FIELDS = ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from")
 # The impact report shows this many examples of changed verdicts.
 EXAMPLES = 20
