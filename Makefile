@@ -20,6 +20,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   recompute requirements.lock from pyproject.toml"
 	@echo "make bench-pdf  time the 13-route results PDF against WeasyPrint's floor"
+	@echo "make bench-drafts  time drafting, the impact report and publishing on the largest route"
 
 $(INSTALLED): requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 on PATH)."; exit 1; }

@@ -83,7 +83,7 @@ def saved_assessments(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--assessments", type=int, default=2000)
+    parser.add_argument("--assessments", type=int, default=10000)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     call_command("import_routes", verbosity=0)
