@@ -4,7 +4,7 @@ scenario and N saved assessments, before and after), publishing it, and saving a
 route page through the admin, each against a floor measured in the same run (loading the
 published rules once).
 
-    .venv/bin/python bench/drafts_bench.py [--runs 5] [--assessments 2000]
+    .venv/bin/python bench/drafts_bench.py [--runs 5] [--assessments 10000]
 """
 
 from __future__ import annotations
