@@ -18,7 +18,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from eligibility import answers, engine
 from eligibility.advisers import scenarios, views
@@ -74,43 +73,6 @@ def _editable(obj: Route | Requirement | None) -> bool:
     return route is None or route.status == Route.Status.DRAFT
 
 
-class EditGuardForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Refuses to save over someone else's save: the form remembers how many times the route
-    had been saved when it was opened, and a save after another one is refused, saying who
-    changed what, with everything typed kept in the form."""
-
-    edit_mark = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def guarded_route_id(self) -> int | None:
-        raise NotImplementedError
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        route_id = self.guarded_route_id()
-        if route_id is not None:
-            count = Route.objects.filter(pk=route_id).values_list("edit_count", flat=True).first()
-            self.fields["edit_mark"].initial = f"{count}|{timezone.now().isoformat()}"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        route_id = self.guarded_route_id()
-        mark = self.data.get(self.add_prefix("edit_mark"), "")
-        if route_id is None or not mark:
-            return data
-        seen, _, opened = str(mark).partition("|")
-        count = Route.objects.filter(pk=route_id).values_list("edit_count", flat=True).first()
-        if str(count) != seen:
-            raise forms.ValidationError(_conflict(route_id, parse_datetime(opened)))
-        return data
-
-
-def _conflict(route_id: int, opened: dt.datetime | None) -> str:
-    entries = LogEntry.objects.filter(additional_data__route_id=route_id)
-    if opened is not None:
-        entries = entries.filter(timestamp__gt=opened)
-    return _conflict_message("route", entries)
-
-
 def _conflict_message(what: str, entries: QuerySet[LogEntry]) -> str:
     lines = []
     for entry in entries.select_related("actor").order_by("timestamp")[:8]:
@@ -130,44 +92,46 @@ def _conflict_message(what: str, entries: QuerySet[LogEntry]) -> str:
     )
 
 
-class AuditGuardForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The same refusal for rows without an edit counter (questions, scenarios): the form
-    remembers the row's newest audit-log entry, and a newer one at save time is someone
-    else's save."""
+class SaveGuardForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Refuses to save over someone else's save: the form remembers the newest audit-log
+    entry of what it edits when it was opened, and a newer one at save time is a save made
+    since. The refusal says who changed what, and everything typed stays in the form."""
 
     seen_entry = forms.CharField(widget=forms.HiddenInput, required=False)
+    guarded = "row"
 
-    def _entries(self) -> QuerySet[LogEntry]:
+    def entries(self) -> QuerySet[LogEntry] | None:
+        """The audit-log entries of what this form edits; None for a new row."""
+        if self.instance.pk is None:
+            return None
         entries: QuerySet[LogEntry] = LogEntry.objects.get_for_object(self.instance)
         return entries
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            newest = self._entries().order_by("-pk").values_list("pk", flat=True).first()
+        entries = self.entries()
+        if entries is not None:
+            newest = entries.order_by("-pk").values_list("pk", flat=True).first()
             self.fields["seen_entry"].initial = str(newest or 0)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         seen = str(self.data.get(self.add_prefix("seen_entry"), ""))
-        if self.instance.pk is None or not seen.isdigit():
+        entries = self.entries()
+        if entries is None or not seen.isdigit():
             return data
-        newer = self._entries().filter(pk__gt=int(seen))
+        newer = entries.filter(pk__gt=int(seen))
         if newer.exists():
-            raise forms.ValidationError(
-                _conflict_message(self._meta.model._meta.verbose_name, newer)
-            )
+            raise forms.ValidationError(_conflict_message(self.guarded, newer))
         return data
 
 
-def _value_as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict) and "years_before" in value:
-        return f"years_before:{value['years_before']}"
-    return str(value)
+def _route_entries(route_id: int | None) -> QuerySet[LogEntry] | None:
+    """A route's own entries and its rows' (gates, values, facts, open questions)."""
+    if route_id is None:
+        return None
+    entries: QuerySet[LogEntry] = LogEntry.objects.filter(additional_data__route_id=route_id)
+    return entries
 
 
 class DraftOnlyInline:
@@ -203,7 +167,7 @@ class RequirementValueForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.initial["value"] = _value_as_text(self.instance.value)
+            self.initial["value"] = answers.rule_value_text(self.instance.value)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -315,7 +279,7 @@ class GateRowForm(forms.ModelForm):  # type: ignore[type-arg]
             except (ValueError, ArithmeticError) as exc:
                 self.add_error(
                     sorted(changed)[-1],
-                    f"Its value {_value_as_text(value.value)} would not read: {exc} "
+                    f"Its value {answers.rule_value_text(value.value)} would not read: {exc} "
                     "Change the values on the gate's page first.",
                 )
                 break
@@ -350,7 +314,7 @@ class RequirementInline(DraftOnlyInline, admin.TabularInline):  # type: ignore[t
             return "Save, then add dated values on the gate's page."
         return (
             "; ".join(
-                f"{_value_as_text(v.value) or v.get_certainty_display()} "
+                f"{answers.rule_value_text(v.value) or v.get_certainty_display()} "
                 f"from {v.effective_from or 'the start'}"
                 f"{f' to {v.effective_until}' if v.effective_until else ''}"
                 for v in requirement.values.all()
@@ -362,13 +326,15 @@ class RequirementInline(DraftOnlyInline, admin.TabularInline):  # type: ignore[t
         return super().get_queryset(request).select_related("question").prefetch_related("values")
 
 
-class RequirementForm(EditGuardForm):
+class RequirementForm(SaveGuardForm):
+    guarded = "route"
+
     class Meta:
         model = Requirement
         fields = "__all__"
 
-    def guarded_route_id(self) -> int | None:
-        return self.instance.route_id if self.instance.pk else None
+    def entries(self) -> QuerySet[LogEntry] | None:
+        return _route_entries(self.instance.route_id if self.instance.pk else None)
 
 
 @admin.register(Requirement)
@@ -395,7 +361,7 @@ class RequirementAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-a
             },
         ),
         ("Points", {"fields": [("points", "points_group")], "classes": ["collapse"]}),
-        (None, {"fields": ["edit_mark"]}),
+        (None, {"fields": ["seen_entry"]}),
     ]
 
     def has_change_permission(self, request: HttpRequest, obj: Requirement | None = None) -> bool:
@@ -424,14 +390,15 @@ class OpenQuestionInline(SourcedInline):
     fields = [("topic", "order"), "text", "show_if", SOURCE_FIELDS]
 
 
-class RouteForm(EditGuardForm):
+class RouteForm(SaveGuardForm):
+    guarded = "route"
+
     class Meta:
         model = Route
         fields = "__all__"
 
-    def guarded_route_id(self) -> int | None:
-        pk: int | None = self.instance.pk
-        return pk
+    def entries(self) -> QuerySet[LogEntry] | None:
+        return _route_entries(self.instance.pk)
 
 
 def _route_view(
@@ -486,7 +453,7 @@ class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             "Verification",
             {"fields": [("last_verified_on", "last_verified_by"), "review_interval_days"]},
         ),
-        ("This draft", {"fields": ["change_note", "withdraw", "edit_mark"]}),
+        ("This draft", {"fields": ["change_note", "withdraw", "seen_entry"]}),
     ]
 
     @admin.display(description="Review")
@@ -557,45 +524,21 @@ class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_urls(self) -> list[URLPattern]:
         site = self.admin_site
+        pages = (
+            ("<int:pk>/draft/", views.start_draft, "draft"),
+            ("<int:pk>/figures/", views.new_figures, "figures"),
+            ("<int:pk>/preview/", views.preview, "preview"),
+            ("<int:pk>/impact/", views.impact, "impact"),
+            ("<int:pk>/publish/", views.publish, "publish"),
+            ("<int:pk>/revisions/", views.revisions, "revisions"),
+            ("<int:pk>/revisions/<int:number>/revert/", views.revert, "revert"),
+            ("<int:pk>/scenarios/", views.route_scenarios, "scenarios"),
+        )
         own = [
-            path(
-                "<int:pk>/figures/",
-                _route_view(views.new_figures, site),
-                name="eligibility_route_figures",
-            ),
             path("review/", site.admin_view(review_dashboard), name="eligibility_route_review"),
-            path(
-                "<int:pk>/draft/",
-                _route_view(views.start_draft, site),
-                name="eligibility_route_draft",
-            ),
-            path(
-                "<int:pk>/preview/",
-                _route_view(views.preview, site),
-                name="eligibility_route_preview",
-            ),
-            path(
-                "<int:pk>/impact/", _route_view(views.impact, site), name="eligibility_route_impact"
-            ),
-            path(
-                "<int:pk>/publish/",
-                _route_view(views.publish, site),
-                name="eligibility_route_publish",
-            ),
-            path(
-                "<int:pk>/revisions/",
-                _route_view(views.revisions, site),
-                name="eligibility_route_revisions",
-            ),
-            path(
-                "<int:pk>/revisions/<int:number>/revert/",
-                _route_view(views.revert, site),
-                name="eligibility_route_revert",
-            ),
-            path(
-                "<int:pk>/scenarios/",
-                _route_view(views.route_scenarios, site),
-                name="eligibility_route_scenarios",
+            *(
+                path(route, _route_view(view, site), name=f"eligibility_route_{name}")
+                for route, view, name in pages
             ),
         ]
         return own + super().get_urls()
@@ -613,7 +556,9 @@ class ExpectationInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ScenarioForm(AuditGuardForm):
+class ScenarioForm(SaveGuardForm):
+    guarded = "scenario"
+
     class Meta:
         model = Scenario
         fields = "__all__"
@@ -665,7 +610,9 @@ class ScenarioAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class QuestionForm(AuditGuardForm):
+class QuestionForm(SaveGuardForm):
+    guarded = "question"
+
     class Meta:
         model = Question
         fields = "__all__"

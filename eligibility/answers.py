@@ -177,6 +177,19 @@ def _to_json(value: Any) -> Any:
     return value
 
 
+def rule_value_text(value: Any) -> str:
+    """A stored rule value as an adviser types it, so that parse_rule_value reads it back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict) and "years_before" in value:
+        return f"years_before:{value['years_before']}"
+    return str(value)
+
+
 def parse_rule_value(question: QuestionRule, operator: Operator, raw: Any) -> Any:
     """The JSON value to store for a rule `question operator raw`, checked against the
     question's kind. Text from the admin ("50700", "top100, top200", "years_before:3") and

@@ -32,5 +32,5 @@ RULE_MODELS = (
 def register_rule_models() -> None:
     for model in RULE_MODELS:
         if not auditlog.contains(model):
-            # updated_at and the edit counter change with every save; alone they say nothing.
-            auditlog.register(model, exclude_fields=["updated_at", "edit_count"])
+            # updated_at changes with every save; on its own it says nothing.
+            auditlog.register(model, exclude_fields=["updated_at"])

@@ -56,6 +56,13 @@ def catalogue_problems(today: dt.date) -> list[str]:
     return problems
 
 
+def route_problems(route: Route, today: dt.date) -> list[str]:
+    """What catalogue_problems says about one route (loaded with_rules), e.g. a draft."""
+    readable = ((row.key, _question_rule(row)[0]) for row in Question.objects.all())
+    questions = {key: rule for key, rule in readable if rule is not None}
+    return _route_problems(route, questions, today)
+
+
 def _routes() -> Iterable[Route]:
     """Every route, drafts too, with its gates, values, key facts and open questions: five
     queries (rules.load_rulebook reads the published ones the same way)."""

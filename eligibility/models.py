@@ -395,9 +395,6 @@ class Route(models.Model):
         blank=True,
         help_text="For the reviewer and the route's history, e.g. “2027 salary thresholds”.",
     )
-    # Bumped by every save of the route or of its gates, values, facts and open questions, so
-    # that a form opened before someone else's save is refused rather than overwriting it.
-    edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = RouteQuerySet.as_manager()
 

@@ -11,7 +11,6 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from eligibility import answers, engine
@@ -225,27 +224,11 @@ def rules_changed(**kwargs: object) -> None:
     transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
-def route_edited(sender: type, instance: object, **kwargs: object) -> None:
-    """Counts saves of a route and its rows, so that a form opened before another adviser's
-    save is refused (admin.EditGuardForm) instead of overwriting it."""
-    if isinstance(instance, Route):
-        routes = Route.objects.filter(pk=instance.pk)
-    elif isinstance(instance, RequirementValue):
-        routes = Route.objects.filter(requirements=instance.requirement_id)
-    else:
-        routes = Route.objects.filter(pk=instance.route_id)  # type: ignore[attr-defined]
-    routes.update(edit_count=F("edit_count") + 1)
-
-
 def watch_rule_changes() -> None:
     for model in (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion):
         uid = f"rules-changed-{model.__name__}"
         post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)
-        if model is not Question:
-            uid = f"route-edited-{model.__name__}"
-            post_save.connect(route_edited, sender=model, dispatch_uid=uid)
-            post_delete.connect(route_edited, sender=model, dispatch_uid=uid)
 
 
 def current_rulebook() -> engine.RuleBook:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.contrib.auth.models import Group, User
 
 from eligibility.models import (
     KeyFact,
@@ -279,3 +280,12 @@ def stored_gate(gate: Requirement) -> tuple[object, ...]:
         .values_list("value", "certainty", "effective_from", "effective_until", "note")
     )
     return (*fields, gate.points_group, gate.explanation, values)
+
+
+def adviser_user(username: str = "ada", *, reviewer: bool = False, **fields: object) -> User:
+    """A staff user in the Adviser group (and the Reviewer group, who may publish)."""
+    user = User.objects.create_user(username, password="a-long-passphrase", is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name="Adviser"))
+    if reviewer:
+        user.groups.add(Group.objects.get(name="Reviewer"))
+    return User.objects.get(pk=user.pk)  # without the permission cache of the groups added

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from eligibility.models import OpenQuestion, Question, Requirement, RequirementValue, Route
@@ -15,6 +14,7 @@ from tests.factories import (
     RequirementFactory,
     RequirementValueFactory,
     RouteFactory,
+    adviser_user,
     blue_card,
     gate_form_fields,
     gate_page_data,
@@ -27,8 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def adviser(client):
-    user = User.objects.create_user("ada", password="a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Adviser"))
+    user = adviser_user()
     client.force_login(user)
     return user
 

@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from tests.factories import (
     RequirementFactory,
     RequirementValueFactory,
     RouteFactory,
+    adviser_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,7 @@ def shown(day: dt.date) -> str:
 
 @pytest.fixture
 def adviser(client):
-    user = User.objects.create_user("ada", password="a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Adviser"))
+    user = adviser_user()
     client.force_login(user)
     return user
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from tests.factories import (
     OpenQuestionFactory,
     RequirementFactory,
     RouteFactory,
+    adviser_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,21 +34,14 @@ pytestmark = pytest.mark.django_db
 ON = dt.date(2026, 6, 1)
 
 
-def _user(name: str, *groups: str) -> User:
-    user = User.objects.create_user(name, password="a-long-passphrase", is_staff=True)
-    for group in groups:
-        user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # fresh permission cache
-
-
 @pytest.fixture
 def ada():
-    return _user("ada", "Adviser")
+    return adviser_user("ada")
 
 
 @pytest.fixture
 def bea():
-    return _user("bea", "Adviser", "Reviewer")
+    return adviser_user("bea", reviewer=True)
 
 
 @pytest.fixture
@@ -105,7 +98,7 @@ def test_the_author_cannot_publish_their_own_draft(salary_route, bea):
 
 
 def test_an_adviser_without_the_publish_permission_cannot_publish(salary_route, ada):
-    other = _user("cy", "Adviser")
+    other = adviser_user("cy")
     draft = drafts.open_draft(salary_route, ada)
 
     with pytest.raises(drafts.PublishRefused) as refused:
@@ -307,8 +300,8 @@ def test_a_save_after_someone_elses_is_refused_saying_who_changed_what(salary_ro
     client.force_login(ada)
     url = reverse("admin:eligibility_route_change", args=[draft.pk])
     opened = client.get(url)
-    mark = opened.context["adminform"].form["edit_mark"].value()
-    other = _user("cy", "Adviser")
+    mark = opened.context["adminform"].form["seen_entry"].value()
+    other = adviser_user("cy")
     client.force_login(other)
     first = client.post(url, _route_post(draft, mark, summary="Cy's summary"))
     client.force_login(ada)
@@ -337,7 +330,7 @@ def _route_post(route: Route, mark: str, **changes: str) -> dict[str, str]:
         "last_verified_on": route.last_verified_on.isoformat(),
         "review_interval_days": str(route.review_interval_days),
         "change_note": "",
-        "edit_mark": mark,
+        "seen_entry": mark,
         **changes,
     }
     for prefix, rows in (
@@ -380,11 +373,12 @@ def test_a_gate_page_saved_after_someone_elses_save_is_refused(salary_route, ada
     gate = Requirement.objects.get(route=draft)
     client.force_login(ada)
     url = reverse("admin:eligibility_requirement_change", args=[gate.pk])
-    mark = client.get(url).context["adminform"].form["edit_mark"].value()
-    Route.objects.filter(pk=draft.pk).update(summary="changed elsewhere")
-    RequirementValue.objects.filter(requirement=gate).first().save()  # someone's save
+    mark = client.get(url).context["adminform"].form["seen_entry"].value()
+    value = RequirementValue.objects.filter(requirement=gate).first()
+    value.note = "Changed elsewhere."
+    value.save()  # someone's save
 
-    response = client.post(url, {"route": draft.pk, "edit_mark": mark, "pathway": "renamed"})
+    response = client.post(url, {"route": draft.pk, "seen_entry": mark, "pathway": "renamed"})
 
     assert response.status_code == 200
     assert "This route was saved after you opened" in response.content.decode()
@@ -449,7 +443,7 @@ def test_a_new_operator_that_cannot_read_the_stored_values_is_refused_on_the_rou
     draft = drafts.open_draft(salary_route, ada)
     client.force_login(ada)
     url = reverse("admin:eligibility_route_change", args=[draft.pk])
-    mark = client.get(url).context["adminform"].form["edit_mark"].value()
+    mark = client.get(url).context["adminform"].form["seen_entry"].value()
     data = _route_post(draft, mark)
     data["requirements-0-question"] = str(Question.objects.get(key="citizenship").pk)
     data["requirements-0-operator"] = "gte"
@@ -465,7 +459,7 @@ def test_a_new_operator_that_reads_the_stored_values_is_saved(salary_route, ada,
     draft = drafts.open_draft(salary_route, ada)
     client.force_login(ada)
     url = reverse("admin:eligibility_route_change", args=[draft.pk])
-    mark = client.get(url).context["adminform"].form["edit_mark"].value()
+    mark = client.get(url).context["adminform"].form["seen_entry"].value()
     data = _route_post(draft, mark)
     data["requirements-0-operator"] = "gt"
 
@@ -654,7 +648,7 @@ def test_a_question_saved_after_someone_elses_save_is_refused(ada, client):
     url = reverse("admin:eligibility_question_change", args=[question.pk])
     client.force_login(ada)
     opened = _form_post(client.get(url))
-    other = _user("cy", "Adviser")
+    other = adviser_user("cy")
     client.force_login(other)
     first = client.post(url, {**opened, "help_text": "Cy's help"})
     client.force_login(ada)
@@ -695,3 +689,19 @@ def test_a_scenario_saved_after_someone_elses_save_is_refused(salary_route, ada,
     assert second.status_code == 200
     assert "This scenario was saved after you opened" in second.content.decode()
     assert Scenario.objects.get(pk=scenario.pk).name == "Renamed by Ada"
+
+
+def test_a_new_routes_first_revision_names_who_drafted_it_and_why(ada, bea):
+    new = RequirementFactory(
+        route=RouteFactory(
+            slug="ca",
+            name="Canada",
+            status=Route.Status.DRAFT,
+            drafted_by=ada,
+            change_note="A new route",
+        ),
+    ).route
+
+    revision = drafts.publish(new, bea)
+
+    assert (revision.drafted_by, revision.change_note) == (ada, "A new route")

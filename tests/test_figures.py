@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from eligibility.advisers import drafts
 from eligibility.models import Question, RequirementValue, Route
 from eligibility.rules import rulebook_with_draft
-from tests.factories import RequirementFactory, RequirementValueFactory, RouteFactory
+from tests.factories import (
+    RequirementFactory,
+    RequirementValueFactory,
+    RouteFactory,
+    adviser_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +24,7 @@ NEW_YEAR = dt.date(2027, 1, 1)
 
 @pytest.fixture
 def ada(client):
-    user = User.objects.create_user("ada", password="a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Adviser"))
+    user = adviser_user()
     client.force_login(user)
     return user
 

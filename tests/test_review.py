@@ -22,6 +22,7 @@ from tests.factories import (
     OpenQuestionFactory,
     RequirementFactory,
     RouteFactory,
+    adviser_user,
     blue_card,
 )
 
@@ -29,12 +30,6 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
 DIGEST_DAY = dt.date(2027, 3, 1)
-
-
-def adviser_user(username: str = "ada", **fields: object) -> User:
-    user = User.objects.create_user(username, password="a-long-passphrase", is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name="Adviser"))
-    return user
 
 
 @pytest.fixture

@@ -17,16 +17,13 @@ from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from eligibility import checks, engine, questionnaire, report
+from eligibility import catalogue, checks, engine, questionnaire, report
 from eligibility.advisers import scenarios
-from eligibility.catalogue import ROUTE_FIELDS, _date, _load_children, export_route
 from eligibility.models import Answer, Assessment, Question, Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
 
-DATE_FIELDS = ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from")
 # The impact report shows this many examples of changed verdicts.
 EXAMPLES = 20
 # It re-evaluates at most this many saved assessments, the most recent (about 2 s on the
@@ -40,20 +37,17 @@ class PublishRefused(Exception):
         self.reasons = reasons
 
 
-def _with_children(pk: int) -> Route:
-    return Route.objects.prefetch_related(
-        "key_facts", "open_questions", "requirements__question", "requirements__values"
-    ).get(pk=pk)
-
-
 def snapshot(route: Route, *, as_published: bool = False) -> dict[str, Any]:
-    """The route's catalogue entry as a revision keeps it (dates as text); `as_published`
-    gives a draft the status publishing it would give."""
-    entry = export_route(_with_children(route.pk))
-    loaded: dict[str, Any] = json.loads(json.dumps(entry, cls=DjangoJSONEncoder))
+    """The route's catalogue entry as a revision keeps it; `as_published` gives a draft the
+    status publishing it would give."""
+    entry = catalogue.snapshot(route)
     if as_published and route.status == Route.Status.DRAFT:
-        loaded["status"] = Route.Status.DRAFT if route.withdraw else Route.Status.PUBLISHED
-    return loaded
+        entry["status"] = Route.Status.DRAFT if route.withdraw else Route.Status.PUBLISHED
+    return entry
+
+
+def _questions() -> dict[str, Question]:
+    return {q.key: q for q in Question.objects.all()}
 
 
 def _draft_slug(slug: str) -> str:
@@ -61,16 +55,18 @@ def _draft_slug(slug: str) -> str:
 
 
 @transaction.atomic
-def _route_from(data: dict[str, Any], **fields: Any) -> Route:
-    """A new route from its catalogue entry (a snapshot), with `fields` overriding it."""
-    values = {name: data.get(name) for name in ROUTE_FIELDS}
-    for name in DATE_FIELDS:
-        values[name] = _date(values[name], "snapshot")
-    route = Route(**{**values, **fields})
-    route.save()
-    questions = {q.key: q for q in Question.objects.all()}
-    _load_children(route, data, questions, f"route {route.slug}")
-    return route
+def _draft_from(data: dict[str, Any], route: Route, user: Any, note: str = "") -> Route:
+    """A draft copy of `route` holding a catalogue entry (the route now, or a revision)."""
+    return catalogue.new_route(
+        data,
+        _questions(),
+        f"draft of {route.slug}",
+        slug=_draft_slug(route.slug),
+        status=Route.Status.DRAFT,
+        draft_of=route,
+        drafted_by=user if user.is_authenticated else None,
+        change_note=note,
+    )
 
 
 def open_draft(route: Route, user: Any) -> Route:
@@ -82,15 +78,10 @@ def open_draft(route: Route, user: Any) -> Route:
     if existing is not None:
         return existing
     record_first_revision(route)
-    return _route_from(
-        export_route(_with_children(route.pk)),
-        slug=_draft_slug(route.slug),
-        status=Route.Status.DRAFT,
-        draft_of=route,
-        drafted_by=user if user.is_authenticated else None,
-    )
+    return _draft_from(catalogue.snapshot(route), route, user)
 
 
+@transaction.atomic
 def revert_to(revision: RouteRevision, user: Any) -> Route:
     """A draft holding the route as this revision published it, for review like any other."""
     route = revision.route
@@ -99,36 +90,14 @@ def revert_to(revision: RouteRevision, user: Any) -> Route:
             ["The route already has a draft: publish or discard it before reverting."]
         )
     note = f"Revert to revision {revision.number} of {revision.published_at:%d %b %Y}."
-    fields: dict[str, Any] = {
-        "slug": _draft_slug(route.slug),
-        "status": Route.Status.DRAFT,
-        "draft_of": route,
-        "drafted_by": user,
-        "change_note": note,
-    }
-    if route.status == Route.Status.DRAFT:  # withdrawn since: reverting republishes it
-        fields["draft_of"] = None
-        fields["slug"] = route.slug
-        with transaction.atomic():
-            route.requirements.all().delete()
-            route.key_facts.all().delete()
-            route.open_questions.all().delete()
-            _copy_fields(revision.snapshot, route)
-            route.drafted_by, route.change_note = user, note
-            route.save()
-            _load_children(
-                route, revision.snapshot, {q.key: q for q in Question.objects.all()}, route.slug
-            )
-        return route
-    return _route_from(revision.snapshot, **fields)
-
-
-def _copy_fields(data: dict[str, Any], route: Route) -> None:
-    for name in ROUTE_FIELDS:
-        if name in ("slug", "status"):
-            continue
-        value = data.get(name)
-        setattr(route, name, _date(value, "snapshot") if name in DATE_FIELDS else value)
+    if route.status == Route.Status.PUBLISHED:
+        return _draft_from(revision.snapshot, route, user, note)
+    # Withdrawn since, so the route is its own draft: it takes the revision in place.
+    route.drafted_by, route.change_note = user, note
+    catalogue.overwrite_route(
+        route, {**revision.snapshot, "status": Route.Status.DRAFT}, _questions(), route.slug
+    )
+    return route
 
 
 def authors(draft: Route) -> set[int]:
@@ -183,18 +152,11 @@ def draft_edits(route: Route, limit: int = 200) -> list[Edit]:
 
 
 def route_problems(draft: Route, today: dt.date) -> list[str]:
-    """What check_catalogue says about this route alone."""
-    rows = list(Question.objects.all())
-    questions = {}
-    for row in rows:
-        try:
-            questions[row.key] = row.as_rule()
-        except ValueError:
-            continue
+    """What check_catalogue says about the draft, checked as it will be: published."""
     route = Route.objects.with_rules().get(pk=draft.pk)
     if draft.draft_of_id is not None:
-        route.status = Route.Status.PUBLISHED  # checked as it will be: published
-    return checks._route_problems(route, questions, today)
+        route.status = Route.Status.PUBLISHED
+    return checks.route_problems(route, today)
 
 
 @dataclass(frozen=True)
@@ -361,33 +323,25 @@ def publish(draft: Route, user: Any) -> RouteRevision:
     reasons = refusals(draft, user)
     if reasons:
         raise PublishRefused(reasons)
+    status = Route.Status.DRAFT if draft.withdraw else Route.Status.PUBLISHED
+    note, drafted_by = draft.change_note, draft.drafted_by
     if draft.draft_of_id is None:
         target = draft
-        target.status = Route.Status.DRAFT if draft.withdraw else Route.Status.PUBLISHED
-        target.withdraw, target.drafted_by, target.change_note = False, None, ""
-        note, drafted_by = draft.change_note, draft.drafted_by
+        target.status, target.withdraw, target.drafted_by, target.change_note = (
+            status,
+            False,
+            None,
+            "",
+        )
         target.save()
     else:
-        data = export_route(_with_children(draft.pk))
+        data = {**catalogue.snapshot(draft), "status": status}
         target = Route.objects.select_for_update().get(pk=draft.draft_of_id)
         record_first_revision(target)
-        note, drafted_by = draft.change_note, draft.drafted_by
         draft.delete()
-        target.requirements.all().delete()
-        target.key_facts.all().delete()
-        target.open_questions.all().delete()
-        _copy_fields(data, target)
-        target.status = Route.Status.DRAFT if draft.withdraw else Route.Status.PUBLISHED
-        target.save()
-        _load_children(target, data, {q.key: q for q in Question.objects.all()}, target.slug)
-    number = (target.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    return RouteRevision.objects.create(
-        route=target,
-        number=number,
-        snapshot=snapshot(target),
-        change_note=note,
-        drafted_by=drafted_by,
-        published_by=user,
+        catalogue.overwrite_route(target, data, _questions(), target.slug, keep=("slug",))
+    return catalogue.record_revision(
+        target, change_note=note, drafted_by=drafted_by, published_by=user
     )
 
 
@@ -396,6 +350,4 @@ def record_first_revision(route: Route) -> RouteRevision | None:
     so that later changes can be compared with it and reverted to it."""
     if route.status != Route.Status.PUBLISHED or route.revisions.exists():
         return None
-    return RouteRevision.objects.create(
-        route=route, number=1, snapshot=snapshot(route), change_note="As first recorded."
-    )
+    return catalogue.record_revision(route, change_note="As first recorded.")

@@ -70,22 +70,12 @@ def figure_rows(route: Route, on: dt.date, *, every_gate: bool = False) -> list[
     return rows
 
 
-def _figure(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, dict) and "years_before" in value:
-        return f"years_before:{value['years_before']}"
-    return str(value)
-
-
 def _shown(value: RequirementValue | None) -> str:
     if value is None:
         return "nothing"
     if value.value is None:
         return value.get_certainty_display().lower()
-    shown = _figure(value.value)
+    shown = answers.rule_value_text(value.value)
     if value.certainty != engine.Certainty.SETTLED:
         return f"{shown} ({value.get_certainty_display().lower()})"
     return str(shown)

@@ -23,13 +23,18 @@ from eligibility.models import Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
 
 
+def _page(name: str, pk: int) -> str:
+    """The admin page `name` of a route: change, impact, revisions..."""
+    return reverse(f"admin:eligibility_route_{name}", args=[pk])
+
+
 def _context(site: AdminSite, request: HttpRequest, route: Route, title: str) -> dict[str, Any]:
     return {
         **site.each_context(request),
         "title": title,
         "route": route,
         "opts": Route._meta,
-        "change_url": reverse("admin:eligibility_route_change", args=[route.pk]),
+        "change_url": _page("change", route.pk),
     }
 
 
@@ -47,7 +52,7 @@ def start_draft(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     existing = route.drafts.first()
     if existing is not None:
         messages.info(request, f"“{route.name}” already has a draft; it opens here.")
-        return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[existing.pk]))
+        return HttpResponseRedirect(_page("change", existing.pk))
     if request.method == "POST":
         draft = drafts.open_draft(route, request.user)
         messages.success(
@@ -55,7 +60,7 @@ def start_draft(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
             f"A draft of “{route.name}” is open. Applicants keep the published rules until a "
             "second adviser reviews and publishes it.",
         )
-        return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[draft.pk]))
+        return HttpResponseRedirect(_page("change", draft.pk))
     return render(
         request,
         "admin/eligibility/route/start_draft.html",
@@ -127,7 +132,7 @@ def preview(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     context["preview"] = {
         "route_name": route.name,
         "what": f"{what}, evaluated on {on:%d %B %Y}.",
-        "back_url": reverse("admin:eligibility_route_change", args=[route.pk]),
+        "back_url": _page("change", route.pk),
     }
     return render(request, "results.html", context)
 
@@ -137,7 +142,7 @@ def impact(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     route = _route(request, pk)
     if route.status != Route.Status.DRAFT:
         messages.info(request, "Only a draft has an impact report: open a draft first.")
-        return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[route.pk]))
+        return HttpResponseRedirect(_page("change", route.pk))
     found = drafts.impact(route)
     published = route.draft_of
     before = drafts.snapshot(published) if published is not None else None
@@ -162,12 +167,10 @@ def publish(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     except drafts.PublishRefused as refused:
         for reason in refused.reasons:
             messages.error(request, reason)
-        return HttpResponseRedirect(reverse("admin:eligibility_route_impact", args=[route.pk]))
+        return HttpResponseRedirect(_page("impact", route.pk))
     state = "withdrawn" if revision.route.status == Route.Status.DRAFT else "published"
     messages.success(request, f"“{revision.route.name}” is {state} as revision {revision.number}.")
-    return HttpResponseRedirect(
-        reverse("admin:eligibility_route_revisions", args=[revision.route.pk])
-    )
+    return HttpResponseRedirect(_page("revisions", revision.route.pk))
 
 
 def revisions(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
@@ -203,13 +206,13 @@ def revert(request: HttpRequest, pk: int, number: int, site: AdminSite) -> HttpR
         draft = drafts.revert_to(revision, request.user)
     except drafts.PublishRefused as refused:
         messages.error(request, " ".join(refused.reasons))
-        return HttpResponseRedirect(reverse("admin:eligibility_route_revisions", args=[route.pk]))
+        return HttpResponseRedirect(_page("revisions", route.pk))
     messages.success(
         request,
         f"A draft holds revision {revision.number}. Check its impact; a second adviser "
         "publishes it.",
     )
-    return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[draft.pk]))
+    return HttpResponseRedirect(_page("change", draft.pk))
 
 
 def _verdict_label(value: str | None) -> str:
@@ -244,7 +247,7 @@ def new_figures(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
     route = _route(request, pk, "change")
     if route.status != Route.Status.DRAFT:
         messages.info(request, "Figures change in a draft: open one first.")
-        return HttpResponseRedirect(reverse("admin:eligibility_route_draft", args=[route.pk]))
+        return HttpResponseRedirect(_page("draft", route.pk))
     on = _day(request.POST.get("effective_from") or request.GET.get("effective_from"))
     every_gate = bool(request.GET.get("every_gate") or request.POST.get("every_gate"))
     rows = figures.figure_rows(route, on or timezone.localdate(), every_gate=every_gate)
@@ -256,7 +259,7 @@ def new_figures(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
             f"{changed} gate(s) have new figures from {on:%d %B %Y}. Preview the draft and "
             "check its impact; a second adviser publishes it.",
         )
-        return HttpResponseRedirect(reverse("admin:eligibility_route_change", args=[route.pk]))
+        return HttpResponseRedirect(_page("change", route.pk))
     return render(
         request,
         "admin/eligibility/route/new_figures.html",

@@ -16,6 +16,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Max, QuerySet
 
 from eligibility.models import (
     KeyFact,
@@ -198,16 +199,32 @@ def export_scenario(scenario: Scenario, question_keys: list[str]) -> dict[str, A
     }
 
 
+def _exported(routes: QuerySet[Route]) -> QuerySet[Route]:
+    """Routes with what export_route reads, in four more queries however many."""
+    return routes.prefetch_related(
+        "key_facts", "open_questions", "requirements__question", "requirements__values"
+    )
+
+
+def snapshot(route: Route) -> dict[str, Any]:
+    """The route's catalogue entry as JSON (dates as text), as a revision keeps it."""
+    entry = export_route(_exported(Route.objects.filter(pk=route.pk)).get())
+    loaded: dict[str, Any] = json.loads(json.dumps(entry, cls=DjangoJSONEncoder))
+    return loaded
+
+
+def record_revision(route: Route, **fields: Any) -> RouteRevision:
+    """The route as it stands, kept as its next revision (a publication or an import)."""
+    number = (route.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return RouteRevision.objects.create(
+        route=route, number=number, snapshot=snapshot(route), **fields
+    )
+
+
 def export_data() -> dict[str, Any]:
     """Every question and route (drafts too, but not draft copies of published routes), in
     display order, then every scenario in the order it was added."""
-    routes = (
-        Route.objects.filter(draft_of__isnull=True)
-        .order_by("slug")
-        .prefetch_related(
-            "key_facts", "open_questions", "requirements__question", "requirements__values"
-        )
-    )
+    routes = _exported(Route.objects.filter(draft_of__isnull=True).order_by("slug"))
     questions = list(Question.objects.order_by("order", "key"))
     keys = [q.key for q in questions]
     scenarios = Scenario.objects.order_by("pk").prefetch_related("expectations__route")
@@ -357,44 +374,63 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
             if export_route(existing) != raw:
                 report.routes_edited.append(existing.slug)
             continue
-        for name in ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from"):
-            fields[name] = _date(fields.get(name), where)
-        route = Route(**fields)
-        if existing is not None:
-            # Replaced in place, so that its history, scenarios' expectations and pk stay.
-            if existing.drafts.exists():
-                raise CatalogueError(
-                    f"{where}: the route has an open draft in the admin; publish or discard "
-                    "it before replacing the route."
-                )
-            for name in ROUTE_FIELDS:
-                setattr(existing, name, getattr(route, name))
-            existing.requirements.all().delete()
-            existing.key_facts.all().delete()
-            existing.open_questions.all().delete()
-            route = existing
-            report.routes_replaced.append(existing.slug)
-        _check(route, where)
-        route.save()
-        _load_children(route, raw, questions, where)
         if existing is None:
-            report.routes_created.append(route.slug)
-        elif route.revisions.exists():
-            _record_revision(route)
+            report.routes_created.append(new_route(raw, questions, where).slug)
+            continue
+        # Replaced in place, so that its history, scenarios' expectations and pk stay.
+        if existing.drafts.exists():
+            raise CatalogueError(
+                f"{where}: the route has an open draft in the admin; publish or discard "
+                "it before replacing the route."
+            )
+        overwrite_route(existing, raw, questions, where)
+        report.routes_replaced.append(existing.slug)
+        if existing.revisions.exists():
+            record_revision(existing, change_note="Replaced by import_routes.")
     _load_scenarios(data.get("scenarios") or [], replace, report)
     return report
 
 
-def _record_revision(route: Route) -> None:
-    """A replaced route's history goes on: the import is a revision like a publication."""
-    route = Route.objects.prefetch_related(
-        "key_facts", "open_questions", "requirements__question", "requirements__values"
-    ).get(pk=route.pk)
-    number = max(r.number for r in route.revisions.all()) + 1
-    snapshot = json.loads(json.dumps(export_route(route), cls=DjangoJSONEncoder))
-    RouteRevision.objects.create(
-        route=route, number=number, snapshot=snapshot, change_note="Replaced by import_routes."
-    )
+DATE_FIELDS = ("last_verified_on", "opens_on", "closes_on", "points_table_partial_from")
+
+
+def _route_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    fields = _pick(raw, ROUTE_FIELDS, where)
+    for name in DATE_FIELDS:
+        fields[name] = _date(fields.get(name), where)
+    return fields
+
+
+def new_route(
+    raw: dict[str, Any], questions: dict[str, Question], where: str, **overrides: Any
+) -> Route:
+    """A route and its rows from a catalogue entry, with `overrides` (a draft's slug...)."""
+    route = Route(**{**_route_fields(raw, where), **overrides})
+    _check(route, where)
+    route.save()
+    _load_children(route, raw, questions, where)
+    return route
+
+
+def overwrite_route(
+    route: Route,
+    raw: dict[str, Any],
+    questions: dict[str, Question],
+    where: str,
+    *,
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Give a stored route the fields (but `keep`) and rows of a catalogue entry, in place."""
+    entry = Route(**_route_fields(raw, where))
+    for name in ROUTE_FIELDS:
+        if name not in keep:
+            setattr(route, name, getattr(entry, name))
+    route.requirements.all().delete()
+    route.key_facts.all().delete()
+    route.open_questions.all().delete()
+    _check(route, where)
+    route.save()
+    _load_children(route, raw, questions, where)
 
 
 def _load_scenarios(raws: list[Any], replace: bool, report: ImportReport) -> None:
