@@ -1,4 +1,5 @@
-"""The advisers' workspace: routes with their requirements, key facts and open questions."""
+"""The advisers' workspace: routes with their requirements, key facts, open questions and
+next steps."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from eligibility.advisers import scenarios, views
 from eligibility.advisers.errors import RowErrorsMixin
 from eligibility.advisers.review import OverdueFilter, mark_verified_today, review_dashboard
 from eligibility.models import (
+    MOST_NEXT_STEPS,
     VALUELESS,
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -390,6 +393,45 @@ class OpenQuestionInline(SourcedInline):
     fields = [("topic", "order"), "text", "show_if", SOURCE_FIELDS]
 
 
+class NextStepsFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    """At most MOST_NEXT_STEPS steps, each in its own place in the order."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        # The formset counts the steps as posted (deleted ones out); the model's own count
+        # of stored steps would refuse deleting one step and adding another in one save.
+        form.instance.counted_with_siblings = True
+
+    def clean(self) -> None:
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
+        ]
+        if len(kept) > MOST_NEXT_STEPS:
+            raise forms.ValidationError(
+                f"Give at most {MOST_NEXT_STEPS} next steps; this route has {len(kept)}."
+            )
+        orders: list[int] = [data["order"] for data in kept if data.get("order") is not None]
+        repeated = sorted({order for order in orders if orders.count(order) > 1})
+        if repeated:
+            places = ", ".join(str(order) for order in repeated)
+            raise forms.ValidationError(
+                f"Two next steps have the same place in the order ({places}): give each its own."
+            )
+        super().clean()
+
+
+class NextStepInline(SourcedInline):
+    """What the applicant does next on this route, shown in this order with its page."""
+
+    model = NextStep
+    formset = NextStepsFormSet
+    max_num = MOST_NEXT_STEPS
+    validate_max = True
+    fields = ["order", "text", "url", SOURCE_FIELDS]
+
+
 class RouteForm(SaveGuardForm):
     guarded = "route"
 
@@ -424,7 +466,7 @@ class RouteAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["draft_of"]
     search_fields = ["name", "slug", "official_name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [RequirementInline, KeyFactInline, OpenQuestionInline]
+    inlines = [RequirementInline, KeyFactInline, OpenQuestionInline, NextStepInline]
     fieldsets = [
         (
             None,

@@ -8,6 +8,7 @@ from auditlog.registry import auditlog
 
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -24,6 +25,7 @@ RULE_MODELS = (
     RequirementValue,
     KeyFact,
     OpenQuestion,
+    NextStep,
     Scenario,
     ScenarioExpectation,
 )

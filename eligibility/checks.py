@@ -1,7 +1,8 @@
 """Checks of the whole catalogue as stored (published routes and drafts), for advisers and CI:
 `manage.py check_catalogue`. Each problem is one line naming the route, the gate and the dates,
 so that it can be found and fixed in the admin. Reads the database in a fixed number of queries,
-however many routes there are, and changes nothing."""
+however many routes there are, and changes nothing. Warnings (`catalogue_warnings`) are what
+advisers should fill in but what does not make a route wrong: a route without next steps."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from eligibility.models import (
     LONGEST_REVIEW_INTERVAL_DAYS,
     VALUELESS,
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -56,6 +58,20 @@ def catalogue_problems(today: dt.date) -> list[str]:
     return problems
 
 
+def catalogue_warnings() -> list[str]:
+    """One line per route that lacks what applicants should see but that decides no verdict:
+    next steps. One query, however many routes."""
+    bare = Route.objects.filter(next_steps__isnull=True).order_by("slug")
+    return [route_warning(route) for route in bare]
+
+
+def route_warning(route: Route) -> str:
+    return (
+        f"{route.slug} ({route.status}): it has no next steps, so applicants are not told what "
+        "to do next; add two to four in the admin."
+    )
+
+
 def route_problems(route: Route, today: dt.date) -> list[str]:
     """What catalogue_problems says about one route (loaded with_rules), e.g. a draft."""
     readable = ((row.key, _question_rule(row)[0]) for row in Question.objects.all())
@@ -64,8 +80,8 @@ def route_problems(route: Route, today: dt.date) -> list[str]:
 
 
 def _routes() -> Iterable[Route]:
-    """Every route, drafts too, with its gates, values, key facts and open questions: five
-    queries (rules.load_rulebook reads the published ones the same way)."""
+    """Every route, drafts too, with its gates, values, key facts, open questions and next
+    steps: six queries (rules.load_rulebook reads the published ones the same way)."""
     return Route.objects.order_by("slug").with_rules()
 
 
@@ -168,7 +184,20 @@ def _route_problems(
             for p in _condition_problems(open_question.show_if, questions)
         ]
         problems += [f"{place}: {p}" for p in _source_problems(open_question, route)]
+    for step in route.next_steps.all():
+        place = f"{where}, next step {step.order}"
+        problems += [f"{place}: {p}" for p in _step_page_problems(step)]
+        problems += [f"{place}: {p}" for p in _source_problems(step, route)]
     return problems
+
+
+def _step_page_problems(step: NextStep) -> list[str]:
+    url = step.url.strip()
+    if not url.lower().startswith("https://"):
+        return [f"its official page {url or '(none)'} is not an https:// address."]
+    if is_home_page(url):
+        return [f"its official page {url} is a site's home page; link the page for the step."]
+    return []
 
 
 def _first_day(route: Route, gates: list[Requirement]) -> dt.date | None:
@@ -278,11 +307,15 @@ def _overlaps(values: list[RequirementValue]) -> list[str]:
     return problems
 
 
-def _source_problems(row: RequirementValue | KeyFact | OpenQuestion, route: Route) -> list[str]:
+def _source_problems(
+    row: RequirementValue | KeyFact | OpenQuestion | NextStep, route: Route
+) -> list[str]:
     problems = []
     url = row.source_url.strip()
     if not url:
         problems.append("the source has no URL.")
+    elif isinstance(row, NextStep) and not url.lower().startswith("https://"):
+        problems.append(f"the source URL {url} is not an https:// address.")
     elif is_home_page(url):
         problems.append(f"the source URL {url} is a site's home page; link the page that says it.")
     if "fact sheet" in row.source_title.lower():

@@ -297,6 +297,15 @@ class KeyFactRule:
 
 
 @dataclass(frozen=True, slots=True)
+class NextStep:
+    """What the applicant (or their employer) does next, and the official page for it."""
+
+    text: str
+    url: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class RouteOpenQuestion:
     topic: str
     text: str
@@ -324,6 +333,7 @@ class RouteRules:
     points_table_partial_from: dt.date | None = None
     key_facts: tuple[KeyFactRule, ...] = ()
     open_questions: tuple[RouteOpenQuestion, ...] = ()
+    next_steps: tuple[NextStep, ...] = ()
     last_verified_on: dt.date | None = None
     last_verified_by: str = ""
     review_interval_days: int = 90

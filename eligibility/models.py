@@ -281,8 +281,8 @@ class RouteQuerySet(models.QuerySet["Route"]):
         return self.filter(status=Route.Status.PUBLISHED)
 
     def with_rules(self) -> RouteQuerySet:
-        """Routes with their gates (and each gate's question key), dated values, key facts and
-        open questions: four more queries, however many routes."""
+        """Routes with their gates (and each gate's question key), dated values, key facts,
+        open questions and next steps: five more queries, however many routes."""
         return self.prefetch_related(
             models.Prefetch(
                 "requirements",
@@ -301,6 +301,7 @@ class RouteQuerySet(models.QuerySet["Route"]):
             models.Prefetch(
                 "open_questions", queryset=OpenQuestion.objects.order_by("order", "id")
             ),
+            models.Prefetch("next_steps", queryset=NextStep.objects.order_by("order", "id")),
         )
 
 
@@ -465,6 +466,63 @@ class KeyFact(Sourced):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"route_id": self.route_id}
+
+
+def https_url(url: str) -> None:
+    """An official page is linked over HTTPS, so that what the applicant opens is that page."""
+    if urlsplit(url.strip()).scheme.lower() != "https":
+        raise ValidationError("Link the page over HTTPS (an https:// address).", code="not_https")
+
+
+# An applicant reads the next steps of several routes at once: a few each, not a manual.
+MOST_NEXT_STEPS = 6
+
+
+class NextStep(Sourced):
+    """One thing the applicant (or their employer) does next on a route, in order: who does
+    what, and the official page where it is done or explained."""
+
+    route = models.ForeignKey(Route, related_name="next_steps", on_delete=models.CASCADE)
+    order = models.PositiveIntegerField(default=0)
+    text = models.TextField(
+        help_text="Who does what, in plain words, e.g. “Your employer registers you in the "
+        "lottery.”"
+    )
+    url = models.URLField(
+        "official page",
+        max_length=500,
+        validators=[https_url, page_url],
+        help_text="The official page where the step is done or explained (https).",
+    )
+
+    class Meta:
+        ordering = ["route", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "order"], name="one_next_step_per_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route.slug}: next step {self.order}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"route_id": self.route_id}
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not self.text.strip():
+            errors["text"] = "Say what the applicant does next."
+        if self.source_url and urlsplit(self.source_url.strip()).scheme.lower() != "https":
+            errors["source_url"] = "Link the source over HTTPS (an https:// address)."
+        counted = getattr(self, "counted_with_siblings", False)  # by the admin's formset
+        if self.pk is None and self.route_id is not None and not counted:
+            stored = NextStep.objects.filter(route_id=self.route_id).count()
+            if stored >= MOST_NEXT_STEPS:
+                errors["__all__"] = f"A route has at most {MOST_NEXT_STEPS} next steps."
+        if errors:
+            raise ValidationError(errors)
+
+    def as_step(self) -> engine.NextStep:
+        return engine.NextStep(self.text, self.url, self.source())
 
 
 class RequirementQuerySet(models.QuerySet["Requirement"]):

@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from eligibility import answers, engine
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -79,8 +80,8 @@ def _clause_value(questions: dict[str, engine.QuestionRule], clause: engine.Clau
 
 
 def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engine.RouteRules:
-    """One route as the engine sees it; expects requirements, key facts and open questions
-    to be prefetched."""
+    """One route as the engine sees it; expects requirements, key facts, open questions and
+    next steps to be prefetched."""
     by_id = {q.key: q for q in questions.values()}
     requirements = []
     for row in route.requirements.all():
@@ -139,6 +140,7 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
             )
             for o in route.open_questions.all()
         ),
+        next_steps=tuple(s.as_step() for s in route.next_steps.all()),
         last_verified_on=route.last_verified_on,
         last_verified_by=route.last_verified_by,
         review_interval_days=route.review_interval_days,
@@ -164,7 +166,7 @@ def _applies_if(
 
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:
-    """The published rules: six queries, however many routes there are."""
+    """The published rules: seven queries, however many routes there are."""
     routes = Route.objects.published().with_rules()
     if slugs is not None:
         routes = routes.filter(slug__in=slugs)
@@ -225,7 +227,15 @@ def rules_changed(**kwargs: object) -> None:
 
 
 def watch_rule_changes() -> None:
-    for model in (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion):
+    for model in (
+        Question,
+        Route,
+        Requirement,
+        RequirementValue,
+        KeyFact,
+        OpenQuestion,
+        NextStep,
+    ):
         uid = f"rules-changed-{model.__name__}"
         post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)

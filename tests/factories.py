@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -114,6 +115,16 @@ class KeyFactFactory(SourcedFactory):
     route = factory.SubFactory(RouteFactory)
     topic = "fees"
     text = "€75"
+
+
+class NextStepFactory(SourcedFactory):
+    class Meta:
+        model = NextStep
+
+    route = factory.SubFactory(RouteFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    text = "Your employer applies for you."
+    url = "https://www.example.gov/apply/route"
 
 
 class OpenQuestionFactory(SourcedFactory):

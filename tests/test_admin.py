@@ -57,7 +57,7 @@ def route_form(
         "review_interval_days": "90",
         **{k: str(v) for k, v in changes.items()},
     }
-    for prefix in ("requirements", "key_facts", "open_questions"):
+    for prefix in ("requirements", "key_facts", "open_questions", "next_steps"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     data["requirements-TOTAL_FORMS"] = str(len(gates))
     for i, gate in enumerate(gates):

@@ -337,6 +337,7 @@ def _route_post(route: Route, mark: str, **changes: str) -> dict[str, str]:
         ("requirements", route.requirements.all()),
         ("key_facts", route.key_facts.all()),
         ("open_questions", route.open_questions.all()),
+        ("next_steps", route.next_steps.all()),
     ):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
         assert not list(rows) or prefix == "requirements"

@@ -370,8 +370,8 @@ def test_loading_rules_into_the_cache_costs_the_same_queries_for_any_number_of_r
 ):
     for _ in range(count):
         RequirementFactory(route=RouteFactory())
-    # Questions, routes, requirements, their values, key facts and open questions.
-    with django_assert_num_queries(6):
+    # Questions, routes, requirements, their values, key facts, open questions, next steps.
+    with django_assert_num_queries(7):
         rules.current_rulebook()
 
 

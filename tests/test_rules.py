@@ -11,6 +11,7 @@ from eligibility.models import Question, RequirementValue, Route
 from eligibility.rules import load_rulebook
 from tests.factories import (
     KeyFactFactory,
+    NextStepFactory,
     OpenQuestionFactory,
     RequirementFactory,
     RequirementValueFactory,
@@ -53,13 +54,14 @@ def make_routes(count: int) -> None:
         RequirementFactory.create_batch(3, route=route)
         KeyFactFactory(route=route)
         OpenQuestionFactory(route=route)
+        NextStepFactory.create_batch(2, route=route)
 
 
 @pytest.mark.parametrize("count", [1, 50])
 def test_loading_every_published_route_takes_the_same_queries(count, django_assert_num_queries):
     make_routes(count)
-    # Questions, routes, requirements, their values, key facts and open questions.
-    with django_assert_num_queries(6):
+    # Questions, routes, requirements, their values, key facts, open questions, next steps.
+    with django_assert_num_queries(7):
         book = load_rulebook()
         engine.evaluate_routes(book, {"age": 30}, dt.date(2026, 6, 1))
     assert len(book.routes) == count

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -77,6 +78,9 @@ def row_name(form: forms.BaseForm, number: int) -> str:
         return f"key fact “{label}”"
     if isinstance(instance, OpenQuestion):
         return f"open question “{_shown(form, 'topic') or number}”"
+    if isinstance(instance, NextStep):
+        order = _shown(form, "order")
+        return f"next step {number if order in (None, '') else order}"
     if isinstance(instance, ScenarioExpectation):
         route = _shown(form, "route")
         if not isinstance(route, Route):

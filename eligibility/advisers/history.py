@@ -1,5 +1,6 @@
 """What changed between two published revisions of a route, in the words advisers use: a gate
-by its pathway, question and operator, a value by its dates, a fact by its topic."""
+by its pathway, question and operator, a value by its dates, a fact by its topic, a next step
+by its place."""
 
 from __future__ import annotations
 
@@ -142,4 +143,18 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
             if was is not None and now is not None:
                 found += _fields(place, was, now, ("text", "unclear", "show_if"))
                 found += _source_change(place, was, now)
+    return found + _next_step_changes(old.get("next_steps") or [], new.get("next_steps") or [])
+
+
+def _next_step_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[Change]:
+    """Steps are read in order, so they are compared by place: "Next step 2", text."""
+    found: list[Change] = []
+    for number in range(1, max(len(old), len(new)) + 1):
+        was = old[number - 1] if number <= len(old) else None
+        now = new[number - 1] if number <= len(new) else None
+        place = f"Next step {number}"
+        found += _added_removed(place, was, now, lambda step: step["text"])
+        if was is not None and now is not None:
+            found += _fields(place, was, now, ("text", "url"))
+            found += _source_change(place, was, now)
     return found

@@ -24,6 +24,7 @@ from eligibility import engine, rules
 from eligibility.advisers.scenarios import ScenarioRun, run_scenarios
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     RequirementValue,
     Route,
@@ -168,7 +169,7 @@ def overdue_routes(today: dt.date) -> list[OverdueRoute]:
 
 
 def _sources(
-    rows: QuerySet[Any], route: str, kind: str, subject: str, stale_before: dt.date | None
+    rows: QuerySet[Any], route: str, kind: str, subject: str | Cast, stale_before: dt.date | None
 ) -> QuerySet[Any]:
     """Sources of published routes as rows of one shape, so that they make one union."""
     rows = rows.filter(**{f"{route}__status": Route.Status.PUBLISHED}).order_by()
@@ -179,9 +180,9 @@ def _sources(
         route_name=F(f"{route}__name"),
         route_country=F(f"{route}__country"),
         kind=Value(kind, output_field=models.CharField()),
-        subject=F(subject),
+        subject=F(subject) if isinstance(subject, str) else subject,
         title=F("source_title"),
-        url=F("source_url"),
+        page=F("source_url"),  # not "url": a next step has a field of that name
         as_of=F("source_as_of"),
         approximate=F("source_as_of_approximate"),
     )
@@ -202,6 +203,13 @@ def sources_by_age(
     ).union(
         _sources(KeyFact.objects.all(), "route", "key fact", "topic", stale_before),
         _sources(OpenQuestion.objects.all(), "route", "open question", "topic", stale_before),
+        _sources(
+            NextStep.objects.all(),
+            "route",
+            "next step",
+            Cast("order", output_field=models.CharField()),
+            stale_before,
+        ),
         all=True,
     )
     oldest = every.order_by("as_of", "route_name", "kind", "subject")[:limit]
@@ -219,7 +227,7 @@ def _source_age(row: dict[str, Any], today: dt.date) -> SourceAge:
         kind=kind,
         subject=_FACT_TOPICS.get(subject, subject) if kind == "key fact" else subject,
         title=row["title"],
-        url=row["url"],
+        url=row["page"],
         as_of=row["as_of"],
         approximate=row["approximate"],
         age_days=(today - row["as_of"]).days,

@@ -20,6 +20,7 @@ from django.db.models import Max, QuerySet
 
 from eligibility.models import (
     KeyFact,
+    NextStep,
     OpenQuestion,
     Question,
     Requirement,
@@ -77,6 +78,7 @@ REQUIREMENT_FIELDS = (
 VALUE_FIELDS = ("value", "certainty", "effective_from", "effective_until", "note")
 KEY_FACT_FIELDS = ("topic", "text", "unclear")
 OPEN_QUESTION_FIELDS = ("topic", "text", "show_if")
+NEXT_STEP_FIELDS = ("text", "url")
 SCENARIO_FIELDS = ("name", "on", "answers")
 EXPECTATION_FIELDS = ("verdict", "checks", "reason_contains")
 
@@ -113,7 +115,7 @@ def _conditions(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: c[k] for k in (*order, *sorted(set(c) - set(order))) if k in c} for c in clauses]
 
 
-def _source(row: RequirementValue | KeyFact | OpenQuestion) -> dict[str, Any]:
+def _source(row: RequirementValue | KeyFact | OpenQuestion | NextStep) -> dict[str, Any]:
     source = {"title": row.source_title, "url": row.source_url, "as_of": row.source_as_of}
     if row.source_as_of_approximate:
         source["as_of_approximate"] = True
@@ -128,7 +130,8 @@ def export_question(q: Question) -> dict[str, Any]:
 
 
 def export_route(route: Route) -> dict[str, Any]:
-    """One route with its key facts, requirements and open questions (best prefetched)."""
+    """One route with its key facts, requirements, open questions and next steps (best
+    prefetched)."""
     row = {name: getattr(route, name) for name in ROUTE_FIELDS}
     row["country"] = route.country.code
     row["key_facts"] = [
@@ -162,6 +165,10 @@ def export_route(route: Route) -> dict[str, Any]:
             "source": _source(o),
         }
         for o in sorted(route.open_questions.all(), key=lambda o: (o.order, o.pk))
+    ]
+    row["next_steps"] = [
+        {**{n: getattr(s, n) for n in NEXT_STEP_FIELDS}, "source": _source(s)}
+        for s in sorted(route.next_steps.all(), key=lambda s: (s.order, s.pk))
     ]
     return row
 
@@ -200,9 +207,13 @@ def export_scenario(scenario: Scenario, question_keys: list[str]) -> dict[str, A
 
 
 def _exported(routes: QuerySet[Route]) -> QuerySet[Route]:
-    """Routes with what export_route reads, in four more queries however many."""
+    """Routes with what export_route reads, in five more queries however many."""
     return routes.prefetch_related(
-        "key_facts", "open_questions", "requirements__question", "requirements__values"
+        "key_facts",
+        "open_questions",
+        "next_steps",
+        "requirements__question",
+        "requirements__values",
     )
 
 
@@ -285,7 +296,7 @@ def _source_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     source = raw.get("source") or {}
     if not source.get("title") or not source.get("as_of"):
         raise CatalogueError(
-            f"{where}: every rule, key fact and open question needs a source "
+            f"{where}: every rule, key fact, open question and next step needs a source "
             "with a title and an as_of date."
         )
     return {
@@ -304,13 +315,13 @@ def _check(obj: Any, where: str, exclude: list[str] | None = None) -> None:
         raise CatalogueError(f"{where}: {problems}") from None
 
 
-def _save(row: KeyFact | RequirementValue | OpenQuestion, where: str) -> None:
+def _save(row: KeyFact | RequirementValue | OpenQuestion | NextStep, where: str) -> None:
     _check(row, where)
     row.save()
 
 
 def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, Any]:
-    nested = {"source", "key_facts", "requirements", "open_questions", "values"}
+    nested = {"source", "key_facts", "requirements", "open_questions", "next_steps", "values"}
     unknown = set(raw) - set(names) - nested
     if unknown:
         raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
@@ -428,6 +439,7 @@ def overwrite_route(
     route.requirements.all().delete()
     route.key_facts.all().delete()
     route.open_questions.all().delete()
+    route.next_steps.all().delete()
     _check(route, where)
     route.save()
     _load_children(route, raw, questions, where)
@@ -559,6 +571,17 @@ def _load_children(
                 route=route,
                 order=j,
                 **_pick(item, OPEN_QUESTION_FIELDS, place),
+                **_source_fields(item, place),
+            ),
+            place,
+        )
+    for j, item in enumerate(raw.get("next_steps") or [], start=1):
+        place = f"{where}, next step {j}"
+        _save(
+            NextStep(
+                route=route,
+                order=j,
+                **_pick(item, NEXT_STEP_FIELDS, place),
                 **_source_fields(item, place),
             ),
             place,

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from eligibility.checks import HORIZON_YEARS, catalogue_problems
+from eligibility.checks import HORIZON_YEARS, catalogue_problems, catalogue_warnings
 from eligibility.management.options import evaluation_date
 
 
@@ -32,6 +32,8 @@ class Command(BaseCommand):
         problems = catalogue_problems(today)
         for problem in problems:
             self.stdout.write(" ".join(problem.split()))  # one line, whatever the data holds
+        for warning in catalogue_warnings():  # said, but no reason to fail
+            self.stdout.write("Warning: " + " ".join(warning.split()))
         if not problems:
             self.stdout.write(f"The catalogue has no problems (checked on {today.isoformat()}).")
             return
