@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -22,7 +23,14 @@ from eligibility.engine import (
     YearsBefore,
 )
 
-__all__ = ["AnswerError", "Kind", "parse_answer", "parse_condition", "parse_rule_value"]
+__all__ = [
+    "AmbiguousAmount",
+    "AnswerError",
+    "Kind",
+    "parse_answer",
+    "parse_condition",
+    "parse_rule_value",
+]
 
 # Bounds that keep every stored number sane when an adviser sets none.
 LARGEST: Final = Decimal("1000000000000")
@@ -32,6 +40,64 @@ _MONEY_NOISE: Final = re.compile(r"[\s,_€$£¥₩]|NZ|EUR|USD|GBP|NZD|KRW|JPY|
 
 class AnswerError(ValueError):
     """Bad input; the message says what to enter instead."""
+
+
+class AmbiguousAmount(AnswerError):
+    """An amount that reads two ways ("52.000" is 52,000 in Germany and 52 in the UK): the
+    applicant confirms which. `readings` has the more plausible first."""
+
+    def __init__(self, message: str, readings: tuple[Decimal, Decimal]) -> None:
+        super().__init__(message)
+        self.readings = readings
+
+
+_CURRENCY: Final = re.compile(r"[€$£¥₩]|NZD|NZ|EUR|USD|US|GBP|KRW|JPY|CNY|CN|RMB", re.IGNORECASE)
+# Spaces, apostrophes and underscores group thousands: "52 000", "52'000".
+_GROUPING: Final = re.compile(r"(?<=\d)[\s'’_](?=\d{3}(?!\d))")
+_DIGITS: Final = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _grouped(groups: Sequence[str]) -> bool:
+    return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def money_readings(text: str) -> tuple[Decimal, ...]:
+    """Every amount that `text` can mean as people type it: "52,000", "52.000", "52 000",
+    "52'000", "€52k", "€52,000.50", "52.000,50". None: not an amount. Two: one dot or comma
+    followed by three digits ("52.000"), which is a thousands separator in one locale and a
+    decimal mark in another; amounts of money have no third decimal place, so the thousands
+    reading comes first."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    text = _CURRENCY.sub("", text).strip()
+    if not text or len(text) > 40:
+        return ()
+    multiplier = Decimal(1)
+    if text[-1] in "kK":
+        multiplier, text = Decimal(1000), text[:-1].strip()
+    text = _GROUPING.sub("", text)
+    if not _DIGITS.fullmatch(text):
+        return ()
+    marks = {c for c in text if c in ".,"}
+    if len(marks) == 2:  # "52,000.50", "52.000,50": the last mark is the decimal one
+        point = text[max(text.rfind("."), text.rfind(","))]
+        whole, _, fraction = text.rpartition(point)
+        groups = whole.split(({".", ","} - {point}).pop())
+        if point in whole or not _grouped(groups):
+            return ()
+        readings = [Decimal("".join(groups) + "." + fraction)]
+    elif marks:
+        groups = text.split(marks.pop())
+        if len(groups) > 2:  # "1.000.000"
+            if not _grouped(groups):
+                return ()
+            readings = [Decimal("".join(groups))]
+        elif len(groups[1]) == 3 and _grouped(groups):
+            readings = [Decimal("".join(groups)), Decimal(".".join(groups))]
+        else:
+            readings = [Decimal(".".join(groups))]
+    else:
+        readings = [Decimal(text)]
+    return tuple(reading * multiplier for reading in readings)
 
 
 def _your(question: QuestionRule) -> str:
@@ -49,16 +115,20 @@ def _bounds(question: QuestionRule) -> tuple[Decimal, Decimal]:
 
 
 def _range_text(question: QuestionRule, low: Decimal, high: Decimal) -> str:
+    grouped = question.kind is not Kind.INTEGER
     if question.min_value is not None and question.max_value is not None:
-        return f" from {_plain(low)} to {_plain(high)}"
+        return f" from {_plain(low, grouped=grouped)} to {_plain(high, grouped=grouped)}"
     if question.min_value is not None:
-        return f" of at least {_plain(low)}"
+        return f" of at least {_plain(low, grouped=grouped)}"
     if question.max_value is not None:
-        return f" of at most {_plain(high)}"
+        return f" of at most {_plain(high, grouped=grouped)}"
     return ""
 
 
-def _plain(number: Decimal) -> str:
+def _plain(number: Decimal, *, grouped: bool = True) -> str:
+    """ "52,000"; ungrouped for whole numbers such as years and ages ("1950", never "1,950")."""
+    if not grouped and number == number.to_integral_value():
+        return f"{number.normalize():f}"
     return f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,}"
 
 
@@ -99,6 +169,26 @@ def parse_answer(question: QuestionRule, raw: Any) -> Any:
             if number is None or number != number.to_integral_value() or not low <= number <= high:
                 raise AnswerError(message)
             return int(number)
+        case Kind.MONEY if isinstance(raw, str):
+            low = max(low, Decimal(0))
+            message = (
+                f"Enter {_your(question)} as an amount in numbers, like 52000 or 52,000"
+                f"{_range_text(question, low, high)}."
+            )
+            readings = [r for r in money_readings(raw) if low <= r <= high]
+            if not readings:
+                raise AnswerError(message)
+            amounts = [r.quantize(Decimal("0.01")).normalize() for r in readings]
+            if len(amounts) == 2:
+                first, second = amounts
+                if question.unit.startswith("hour"):  # a wage an hour: the smaller is likely
+                    first, second = second, first
+                raise AmbiguousAmount(
+                    f"“{_shortened(raw)}” could be {_plain(first)} or {_plain(second)}: "
+                    f"enter it without a dot or comma, like {first:f}.",
+                    (first, second),
+                )
+            return amounts[0]
         case Kind.DECIMAL | Kind.MONEY:
             money = question.kind is Kind.MONEY
             number = _decimal(raw, money=money)

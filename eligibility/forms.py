@@ -1,44 +1,112 @@
-"""The one form of the questionnaire: an answer to one question, checked by its kind."""
+"""The one form of the questionnaire: an answer to one question, checked by its kind. The form
+chooses its own widget by the question's kind; the template only draws it."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django_countries import countries
 
-from eligibility.answers import AnswerError, parse_answer
+from eligibility import wording
+from eligibility.answers import AmbiguousAmount, AnswerError, parse_answer
 from eligibility.engine import Kind, QuestionRule
 
 PICKED_KINDS = frozenset({Kind.BOOLEAN, Kind.CHOICE, Kind.ORDINAL, Kind.COUNTRY, Kind.COUNTRIES})
+TEXT_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL, Kind.MONEY})
 
 
 class AnswerForm(forms.Form):
-    """`answer` is the raw text or choice; pressing "I don't know" (`dont_know`) stores null
-    whatever else was entered. `cleaned_data["answer"]` is the engine value."""
+    """`answer` is the raw text or choice (several choices for checkboxes); pressing "I don't
+    know" (`dont_know`) stores null whatever else was entered. `cleaned_data["answer"]` is the
+    engine value. An amount that reads two ways is not an error but a question back: the form
+    is not valid, `readings` holds both, and the page asks which was meant.
+
+    `on` and `answers` (the saved ones) let a year about the past refuse the future."""
 
     answer = forms.CharField(required=False, max_length=100)
     # A second citizenship, for questions that take one or more countries.
     also = forms.CharField(required=False, max_length=100)
     dont_know = forms.BooleanField(required=False)
 
-    def __init__(self, question: QuestionRule, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        question: QuestionRule,
+        *args: Any,
+        currency: str = "",
+        on: dt.date | None = None,
+        answers: Mapping[str, Any] | None = None,
+        year_question: QuestionRule | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.question = question
+        self.currency = currency
+        self.on = on
+        self.answers = answers or {}
+        self.year_question = year_question  # for a month question: the year it is the month of
+        self.readings: tuple[Decimal, ...] = ()
 
-    def clean_answer(self) -> Any:
-        if self.data.get("dont_know"):
-            return None
-        raw = self.cleaned_data["answer"]
-        if raw == "" and self.question.kind in PICKED_KINDS:
-            raise forms.ValidationError(
-                f"Choose an answer to “{self.question.label}”, or choose “I don't know”."
-            )
-        if self.question.kind is Kind.COUNTRIES:
-            raw = [code for code in (raw, self.data.get("also") or "") if code.strip()]
-        try:
-            return parse_answer(self.question, raw)
-        except AnswerError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+    # --- The widget -----------------------------------------------------------------------
+
+    @property
+    def widget(self) -> str:
+        """ "text", "country" (a select), "countries" (a select and a second one),
+        "checkboxes" (countries to pick from a list) or "radios"."""
+        kind = self.question.kind
+        if kind in TEXT_KINDS:
+            return "text"
+        if kind is Kind.COUNTRIES:
+            return "checkboxes" if self.question.choices else "countries"
+        if kind is Kind.COUNTRY:
+            return "country"
+        return "radios"
+
+    @property
+    def inputmode(self) -> str:
+        return "numeric" if self.question.kind is Kind.INTEGER else "decimal"
+
+    @property
+    def input_class(self) -> str:
+        return "input input-money" if self.question.kind is Kind.MONEY else "input input-short"
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        kind = self.question.kind
+        if kind is Kind.BOOLEAN:
+            return [("yes", "Yes"), ("no", "No")]
+        if self.widget in ("country", "countries"):
+            return [*self.question.choices, *((code, str(name)) for code, name in countries)]
+        return list(self.question.choices)
+
+    @property
+    def confirming(self) -> bool:
+        return len(self.readings) == 2
+
+    @property
+    def reading_choices(self) -> list[tuple[str, str]]:
+        """The two readings of an ambiguous amount: ("52000", "€52,000 a year")."""
+        return [
+            (f"{amount:f}", wording.amount_text(self.question, amount, self.currency))
+            for amount in self.readings
+        ]
+
+    @property
+    def error(self) -> str:
+        """The message to show (none while an amount is being confirmed)."""
+        if self.confirming or not self.is_bound:
+            return ""
+        errors = self.errors.get("answer")
+        return str(errors[0]) if errors else ""
+
+    @property
+    def described_by(self) -> str:
+        """The ids of the hint and the error message that describe the field."""
+        ids = ["answer-hint"] if self.question.help_text else []
+        return " ".join([*ids, "answer-error"] if self.error else ids)
 
     @property
     def shown_value(self) -> str:
@@ -47,6 +115,75 @@ class AnswerForm(forms.Form):
         return "" if value is None else str(value)
 
     @property
+    def shown_values(self) -> list[str]:
+        """The ticked boxes."""
+        if self.is_bound:
+            getlist = getattr(self.data, "getlist", None)
+            return list(getlist("answer")) if getlist else [self.shown_value]
+        return list(self.initial.get("answers") or [])
+
+    @property
     def shown_also(self) -> str:
         value = self.data.get("also") if self.is_bound else self.initial.get("also")
         return "" if value is None else str(value)
+
+    # --- Checking -------------------------------------------------------------------------
+
+    def clean_answer(self) -> Any:
+        if self.data.get("dont_know"):
+            return None
+        question = self.question
+        raw: Any = self.cleaned_data["answer"]
+        if self.widget == "checkboxes":
+            ticked = [code for code in self.shown_values if code.strip()]
+            if not ticked:
+                return None  # none ticked: every country, as "I don't know"
+            allowed = {value for value, _ in question.choices}
+            if not set(ticked) <= allowed:
+                raise forms.ValidationError(
+                    f"Choose from the countries listed for {_what(question)}."
+                )
+            raw = ticked
+        elif raw == "" and question.kind in PICKED_KINDS:
+            raise forms.ValidationError(
+                f"Choose an answer to “{question.label}”, or choose “I don't know”."
+            )
+        elif question.kind is Kind.COUNTRIES:
+            raw = [code for code in (raw, self.data.get("also") or "") if code.strip()]
+        try:
+            value = parse_answer(question, raw)
+        except AmbiguousAmount as exc:
+            self.readings = exc.readings
+            raise forms.ValidationError(str(exc), code="ambiguous") from exc
+        except AnswerError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        self._refuse_the_future(value)
+        return value
+
+    def _refuse_the_future(self, value: Any) -> None:
+        """A year about the past (one with a month question) is at most this year; this
+        year's month, at most this month."""
+        if self.on is None or value is None:
+            return
+        question = self.question
+        if question.month_key and question.kind is Kind.INTEGER and value > self.on.year:
+            low = question.min_value
+            since = f" from {low.normalize():f}" if low is not None else ""
+            raise forms.ValidationError(
+                f"Enter {_what(question)} as a whole number{since} to {self.on.year}: "
+                "it cannot be in the future."
+            )
+        year = self.year_question
+        if (
+            year is not None
+            and self.answers.get(year.key) == self.on.year
+            and int(value) > self.on.month
+        ):
+            raise forms.ValidationError(
+                f"Choose a month no later than {self.on:%B} {self.on.year}: "
+                "it cannot be in the future."
+            )
+
+
+def _what(question: QuestionRule) -> str:
+    return f"your {question.short_label}" if question.short_label else f"“{question.label}”"

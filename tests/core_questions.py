@@ -9,7 +9,8 @@ from eligibility.models import Question
 
 _FIRST = importlib.import_module("eligibility.migrations.0002_core_questions_and_adviser_group")
 _GATES = importlib.import_module("eligibility.migrations.0003_gates_and_dated_values")
-CORE_QUESTIONS = [*_FIRST.CORE_QUESTIONS, *_GATES.CORE_QUESTIONS]
+_DESTINATIONS = importlib.import_module("eligibility.migrations.0011_destination_countries")
+CORE_QUESTIONS = [*_FIRST.CORE_QUESTIONS, *_GATES.CORE_QUESTIONS, _DESTINATIONS.DESTINATIONS]
 
 
 def restore_core_questions() -> None:

@@ -43,8 +43,14 @@ def cont(page: Page) -> None:
 
 
 def answer_citizenship(page: Page, code: str) -> None:
+    """Citizenship, then where the applicant lives, then every country (none ticked)."""
     expect_question(page, "Which countries are you a citizen of?")
     page.get_by_label("Which countries are you a citizen of?").select_option(code)
+    cont(page)
+    expect_question(page, "Which country do you live in now?")
+    page.get_by_label("Which country do you live in now?").select_option(code)
+    cont(page)
+    expect_question(page, "Which countries would you consider moving to?")
     cont(page)
 
 
@@ -64,11 +70,19 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
 
     # Citizenship comes first: a citizen of a route's country needs no visa there.
     expect_question(page, "Which countries are you a citizen of?")
-    expect(page.locator("#route-panel")).to_contain_text("3 may fit")
+    expect(page.locator("#panel-counts")).to_contain_text("3 may fit")
     check_accessibility()
     page.get_by_label("Which countries are you a citizen of?").select_option("IN")
     page.get_by_label("Another citizenship, if you have one (optional)").select_option("BR")
     cont(page)
+
+    # Where they live and the countries they would consider come next, for everyone.
+    expect_question(page, "Which country do you live in now?")
+    page.get_by_label("Which country do you live in now?").select_option("IN")
+    cont(page)
+    expect_question(page, "Which countries would you consider moving to?")
+    check_accessibility()
+    cont(page)  # none ticked: every country
 
     expect_question(page, "What is your highest qualification?")
     check_accessibility()
@@ -93,8 +107,8 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     cont(page)
 
     expect_question(page, "What annual gross salary does the job offer pay?")
-    expect(page.locator("#route-panel")).to_contain_text("1 ruled out")
-    expect(page.locator("#route-panel")).to_contain_text("H-1B")
+    expect(page.locator("#panel-counts")).to_contain_text("1 does not fit")
+    expect(page.locator("#panel-routes")).to_contain_text("H-1B")
 
     # A bad value: an error summary linked to the field, the value kept, nothing lost.
     field = page.get_by_label("What annual gross salary does the job offer pay?")
@@ -134,8 +148,10 @@ def walk_to_results(page: Page, base: str, *, javascript: bool) -> None:
     expect(fits).to_contain_text("EU Blue Card")
     may_fit = page.locator("section", has=page.locator("#group-may_fit"))
     expect(may_fit).to_contain_text("K visa")
-    not_fit = page.locator("section", has=page.locator("#group-does_not_fit"))
-    expect(not_fit).to_contain_text("H-1B")
+    # The H-1B misses only a US job offer: it is open to them with one, not ruled out.
+    with_offer = page.locator("section", has=page.locator("#group-with_offer"))
+    expect(with_offer).to_contain_text("H-1B")
+    expect(page.locator("#group-does_not_fit")).to_have_count(0)
     page.get_by_text("Details for EU Blue Card").click()
     expect(page.locator("#route-de-blue-card")).to_contain_text(
         "Offered salary must be at least €50,700 a year"
@@ -209,8 +225,25 @@ def test_a_question_can_be_answered_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Continue")).to_be_focused()
     page.keyboard.press("Enter")
-    expect_question(page, "What is your highest qualification?")
+    expect_question(page, "Which country do you live in now?")
     expect(page.locator("#step-heading")).to_be_focused()  # swapped in by htmx
+    page.keyboard.press("Tab")
+    residence = page.get_by_label("Which country do you live in now?")
+    expect(residence).to_be_focused()
+    residence.select_option("IN")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect_question(page, "Which countries would you consider moving to?")
+    expect(page.locator("#step-heading")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("China")).to_be_focused()
+    page.keyboard.press("Space")  # a checkbox ticks with the space bar
+    expect(page.get_by_label("China")).to_be_checked()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Continue").focus()
+    page.keyboard.press("Enter")
+    expect_question(page, "What is your highest qualification?")
+    expect(page.locator("#step-heading")).to_be_focused()
     page.get_by_label("No formal qualification", exact=True).focus()
     for _ in range(4):
         page.keyboard.press("ArrowDown")  # radios move with the arrow keys
