@@ -202,6 +202,9 @@ if BENCH_MODE:
 
 # How long an applicant's answers are kept before purge_assessments removes them.
 ASSESSMENT_RETENTION_DAYS = envint("ASSESSMENT_RETENTION_DAYS", "30")
+# The routes the results page compares by default when both are open to the applicant: the
+# K visa and the H-1B, the choice that brings most people to Route Finder.
+DEFAULT_COMPARISON = ("cn-k", "us-h1b")
 
 LOGGING = {
     "version": 1,

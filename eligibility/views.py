@@ -4,6 +4,7 @@ assessment give the same 404."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -15,16 +16,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_countries import countries
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from eligibility import questionnaire, report
+from eligibility import questionnaire
 from eligibility.engine import Kind, QuestionRule, RuleBook
 from eligibility.forms import AnswerForm
 from eligibility.models import Assessment
+from eligibility.results import build_results, display_value, verdict_changes
 from eligibility.rules import current_rulebook
 from eligibility.throttle import limit_new_assessments
+
+# A results URL with more `compare` parameters than this is cut, not read: at most four routes
+# are compared, and a hostile URL must not make the page do work per parameter.
+MOST_COMPARE_PARAMETERS = 20
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -42,9 +47,13 @@ def _assessment(token: str) -> Assessment:
     return get_object_or_404(Assessment.objects.live(), token=token)
 
 
-def _question_url(token: str, key: str, *, back_to_check: bool = False) -> str:
+# Pages a question reached from them goes back to, after a good answer (`?next=`).
+BACK_TO = ("check", "results")
+
+
+def _question_url(token: str, key: str, *, back_to: str = "") -> str:
     url = reverse("question", args=[token, key])
-    return f"{url}?next=check" if back_to_check else url
+    return f"{url}?next={back_to}" if back_to in BACK_TO else url
 
 
 def _next_url(token: str, book: RuleBook, answers: dict[str, Any], on: dt.date) -> str:
@@ -76,19 +85,37 @@ def resume(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return redirect(_next_url(token, book, answers, timezone.localdate()))
 
 
-def _choices(question: QuestionRule) -> list[tuple[str, str]]:
-    if question.kind is Kind.BOOLEAN:
-        return [("yes", "Yes"), ("no", "No")]
-    if question.kind in (Kind.COUNTRY, Kind.COUNTRIES):
-        return [*question.choices, *((code, str(name)) for code, name in countries)]
-    return list(question.choices)
-
-
 def _offer_currency(book: RuleBook, answers: dict[str, Any]) -> str:
     """The currency of the job offer's country (a core question key), when a route there
     says it, so that a salary question can show "EUR" beside the field."""
-    country = answers.get("job_offer_country")
+    country = answers.get(questionnaire.OFFER_COUNTRY)
     return next((r.currency for r in book.routes if r.country == country), "")
+
+
+def _answer_form(
+    book: RuleBook,
+    question: QuestionRule,
+    answers: dict[str, Any],
+    data: Any = None,
+) -> AnswerForm:
+    """The answer form, bound to `data` (a POST) or showing the saved answer."""
+    initial: dict[str, Any] = {}
+    saved = answers.get(question.key)
+    if saved is not None:
+        initial["answer"] = questionnaire.as_field_value(question, saved)
+        if question.kind is Kind.COUNTRIES:
+            initial["answers"] = list(saved)
+            initial["also"] = ", ".join(saved[1:])
+    year = next((q for q in book.questions if q.month_key == question.key), None)
+    return AnswerForm(
+        question,
+        data,
+        initial=initial,
+        currency=_offer_currency(book, answers) if question.kind is Kind.MONEY else "",
+        on=timezone.localdate(),
+        answers=answers,
+        year_question=year,
+    )
 
 
 def _step_context(
@@ -98,34 +125,28 @@ def _step_context(
     answers: dict[str, Any],
     form: AnswerForm,
     *,
-    back_to_check: bool,
-    remaining: list[QuestionRule] | None = None,
+    back_to: str,
+    before: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`before`: the answers one step earlier, so that the route panel says what changed."""
     on = timezone.localdate()
     token = assessment.token
-    if back_to_check:
-        back_url = reverse("check", args=[token])
+    if back_to:
+        back_url = reverse(back_to, args=[token])
     else:
-        previous = questionnaire.previous_question(book, answers, question)
+        previous = questionnaire.previous_question(book, answers, question, on)
         back_url = _question_url(token, previous.key) if previous else reverse("start")
     return {
         "assessment": assessment,
         "question": question,
         "form": form,
-        "field_value": form.shown_value,
-        "choices": _choices(question),
-        "is_country": question.kind in (Kind.COUNTRY, Kind.COUNTRIES),
-        "is_countries": question.kind is Kind.COUNTRIES,
-        "also_value": form.shown_also,
-        "is_text": question.kind in (Kind.INTEGER, Kind.DECIMAL, Kind.MONEY),
-        "inputmode": "numeric" if question.kind is Kind.INTEGER else "decimal",
-        "currency": _offer_currency(book, answers) if question.kind is Kind.MONEY else "",
+        "currency": form.currency,
         "has_answer": question.key in answers,
-        "action": _question_url(token, question.key, back_to_check=back_to_check),
+        "action": _question_url(token, question.key, back_to=back_to),
         "back_url": back_url,
-        "back_to_check": back_to_check,
-        "progress": questionnaire.progress(book, answers, on, remaining),
-        "panel": questionnaire.route_panel(book, answers, on),
+        "back_to": back_to,
+        "progress": questionnaire.progress(book, answers, on),
+        "panel": questionnaire.route_panel(book, answers, on, before),
         "check_url": reverse("check", args=[token]),
     }
 
@@ -135,7 +156,9 @@ def _step_context(
 def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     """One question. A good answer is saved and leads to the next step (POST, then redirect;
     with htmx, the next step and the route panel in one response). A bad answer changes
-    nothing and comes back with its message."""
+    nothing and comes back with its message; an amount that reads two ways comes back asking
+    which was meant, and nothing is saved until the applicant says. With `?next=check` or
+    `?next=results` a good answer goes back to that page."""
     assessment = _assessment(token)
     book = current_rulebook()
     rule = book.questions_by_key.get(key)
@@ -143,18 +166,18 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
         raise Http404("No such question.")
     answers = questionnaire.saved_answers(assessment, book)
     on = timezone.localdate()
-    back_to_check = request.GET.get("next") == "check"
+    back_to = _back_to(request)
 
     if request.method == "POST":
-        form = AnswerForm(rule, request.POST)
+        form = _answer_form(book, rule, answers, request.POST)
         if form.is_valid():
             value = form.cleaned_data["answer"]
             questionnaire.save_answer(assessment, key, value)
+            before = dict(answers)
             answers[key] = value
-            remaining = [] if back_to_check else questionnaire.questions_to_ask(book, answers, on)
-            following = remaining[0] if remaining else None
+            following = None if back_to else questionnaire.next_question(book, answers, on)
             if following is None:
-                target = reverse("check", args=[token])
+                target = reverse(back_to or "check", args=[token])
                 if request.htmx:
                     return HttpResponseClientRedirect(target)
                 return redirect(target)
@@ -165,36 +188,34 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
                 book,
                 following,
                 answers,
-                _initial_form(following, answers),
-                back_to_check=False,
-                remaining=remaining,
+                _answer_form(book, following, answers),
+                back_to="",
+                before=before,
             )
             response = render(request, "question.html#htmx_step", {**context, "oob": True})
             response["HX-Push-Url"] = _question_url(token, following.key)
             return response
     else:
-        form = _initial_form(rule, answers)
+        form = _answer_form(book, rule, answers)
 
-    context = _step_context(assessment, book, rule, answers, form, back_to_check=back_to_check)
+    context = _step_context(assessment, book, rule, answers, form, back_to=back_to)
     # Errors come back with 200 so that htmx swaps them in like any other step.
     if _is_partial(request):
         return render(request, "question.html#htmx_step", {**context, "oob": True})
     return render(request, "question.html", context)
 
 
-def _initial_form(question: QuestionRule, answers: dict[str, Any]) -> AnswerForm:
-    initial = {}
-    if answers.get(question.key) is not None:
-        initial["answer"] = questionnaire.as_field_value(question, answers[question.key])
-        if question.kind is Kind.COUNTRIES and answers[question.key]:
-            initial["also"] = ", ".join(answers[question.key][1:])
-    return AnswerForm(question, initial=initial)
+def _back_to(request: HtmxHttpRequest) -> str:
+    """The page a changed answer goes back to: "check", "results", or "" (the next step)."""
+    wanted = request.GET.get("next", "")
+    return wanted if wanted in BACK_TO else ""
 
 
 @require_GET
 def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """Check your answers: every answer with a Change link, and the questions skipped because
-    no verdict depended on them."""
+    """Check your answers: every answer with a Change link; the questions whose answer could
+    still change a result (unanswered or "I don't know"); and those skipped because no result
+    depends on them. The results page reads the same questionnaire.open_answers."""
     assessment = _assessment(token)
     book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
@@ -205,23 +226,27 @@ def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
             sections.setdefault(q.section or "Questions", []).append(
                 {
                     "question": q,
-                    "answer": report.display_value(q, answers[q.key]),
-                    "change_url": _question_url(token, q.key, back_to_check=True),
+                    "answer": _check_answer(book, q, answers),
+                    "change_url": _question_url(token, q.key, back_to="check"),
                 }
             )
     to_ask = questionnaire.questions_to_ask(book, answers, on)
-    skipped = [
-        {"question": q, "change_url": _question_url(token, q.key, back_to_check=True)}
-        for q in questionnaire.unasked_questions(book, answers, on)
-        if q not in to_ask
-    ]
+    still_open = questionnaire.open_answers(book, answers, on)
+
+    def rows(questions: tuple[QuestionRule, ...]) -> list[dict[str, Any]]:
+        return [
+            {"question": q, "change_url": _question_url(token, q.key, back_to="check")}
+            for q in questions
+        ]
+
     return render(
         request,
         "check.html",
         {
             "assessment": assessment,
             "sections": sections,
-            "skipped": skipped,
+            "deciding": rows(still_open.deciding),
+            "skipped": rows(still_open.skipped),
             "still_to_ask": to_ask[0] if to_ask else None,
             "resume_url": request.build_absolute_uri(reverse("resume", args=[token])),
             "retention_days": settings.ASSESSMENT_RETENTION_DAYS,
@@ -229,38 +254,53 @@ def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _check_answer(book: RuleBook, question: QuestionRule, answers: dict[str, Any]) -> str:
+    if question.key == questionnaire.DESTINATIONS and not answers[question.key]:
+        return "Every country"
+    return display_value(question, answers[question.key])
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """Every route grouped by verdict, with the why. Each view re-evaluates on the current
-    rules and records when and against which rules, so a later visit can say what changed."""
+    """The best options first, what would settle the uncertain ones, routes side by side
+    (`?compare=` two to four routes), then every route by verdict. Each view re-evaluates on
+    the current rules and records when and against which rules, so a later visit can say
+    what changed."""
     assessment = _assessment(token)
     book = current_rulebook()
     answers = questionnaire.saved_answers(assessment, book)
     now = timezone.now()
-    on = timezone.localdate(now)
-    context = report.results_context(book, answers, on)
-    outcome = context["outcome"]
-
+    page = build_results(
+        book,
+        answers,
+        timezone.localdate(now),
+        chosen_countries=questionnaire.chosen_countries(book, answers),
+        compare=request.GET.getlist("compare")[:MOST_COMPARE_PARAMETERS],
+    )
     previous_version = assessment.rules_version
     previous_evaluation = assessment.evaluated_at
-    changes: list[report.VerdictChange] = []
-    if previous_version and previous_version != book.version:
-        changes = report.verdict_changes(assessment.verdicts, outcome)
+    rules_changed = bool(previous_version) and previous_version != book.version
+    if rules_changed:
+        page = dataclasses.replace(
+            page, changes=verdict_changes(assessment.verdicts, page.route_results)
+        )
     assessment.evaluated_at = now
     assessment.rules_version = book.version
-    assessment.verdicts = {r.route.slug: r.verdict.value for r in outcome}
+    assessment.verdicts = page.verdicts
     assessment.save(update_fields=["evaluated_at", "rules_version", "verdicts"])
-
-    context |= {
-        "assessment": assessment,
-        "rules_changed": bool(previous_version) and previous_version != book.version,
-        "previous_evaluation": previous_evaluation,
-        "changes": changes,
-        "resume_url": request.build_absolute_uri(reverse("resume", args=[token])),
-        "check_url": reverse("check", args=[token]),
-    }
-    return render(request, "results.html", context)
+    return render(
+        request,
+        "results.html",
+        {
+            "results": page,
+            "assessment": assessment,
+            "rules_changed": rules_changed,
+            "previous_evaluation": previous_evaluation,
+            "resume_url": request.build_absolute_uri(reverse("resume", args=[token])),
+            "check_url": reverse("check", args=[token]),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -76,6 +76,16 @@ def country_name(code: str) -> str:
     return str(countries.name(code)) or code
 
 
+# Countries whose English name takes "the" inside a sentence.
+_WITH_THE = frozenset({"GB", "US", "NL", "AE", "PH", "CZ", "DO", "BS", "GM", "CF", "KM", "MV"})
+
+
+def country_in_sentence(code: str) -> str:
+    """ "the United Kingdom", "Germany": a country's name as a sentence uses it."""
+    name = country_name(code)
+    return f"the {name}" if code in _WITH_THE else name
+
+
 def format_value(question: QuestionRule, value: Any, currency: str = "") -> str:
     """A value as an applicant would write it, with country names."""
     if value is None:
@@ -85,7 +95,7 @@ def format_value(question: QuestionRule, value: Any, currency: str = "") -> str:
     if isinstance(value, dt.date):
         return format_date(value)
     if isinstance(value, (list, tuple)):
-        return _joined([format_value(question, v, currency) for v in value], "and")
+        return joined([format_value(question, v, currency) for v in value], "and")
     match question.kind:
         case Kind.BOOLEAN:
             return "yes" if value else "no"
@@ -104,7 +114,7 @@ def format_value(question: QuestionRule, value: Any, currency: str = "") -> str:
             return str(value)
 
 
-def _joined(items: Sequence[str], word: str) -> str:
+def joined(items: Sequence[str], word: str) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
@@ -113,8 +123,15 @@ def _joined(items: Sequence[str], word: str) -> str:
 def _per(question: QuestionRule) -> str:
     if question.kind is not Kind.MONEY or not question.unit:
         return ""
-    article = "an" if question.unit[:1] in "aeiou" else "a"
+    article = "an" if question.unit[:1] in "aeiou" or question.unit.startswith("hour") else "a"
     return f" {article} {question.unit}"
+
+
+def amount_text(question: QuestionRule, amount: Decimal, currency: str = "") -> str:
+    """An amount as an applicant meant it: "€52,000 a year" ("52,000 a year" without a
+    currency)."""
+    text = format_money(amount, currency) if currency else format_number(amount)
+    return text + _per(question)
 
 
 def _limit(question: QuestionRule, target: Any, currency: str) -> str:
@@ -159,8 +176,8 @@ def _phrase(rule: RequirementRule, target: Any, currency: str, on: dt.date) -> s
         return numeric.format(_limit(question, target, currency))
     if operator in LIST_OPERATORS:
         shown = [format_value(question, item, currency) for item in (target or ())]
-        joined = _joined(shown, "or")
-        return joined if operator is Operator.IN else f"none of {joined}"
+        listed = joined(shown, "or")
+        return listed if operator is Operator.IN else f"none of {listed}"
     if operator is Operator.NE:
         return "anything but " + format_value(question, target, currency)
     return format_value(question, target, currency)
@@ -172,7 +189,7 @@ def _condition(rule: RequirementRule, value: DatedValue, currency: str, on: dt.d
     if question.kind is Kind.BOOLEAN and rule.operator in (Operator.EQ, Operator.NE):
         wanted = bool(value.value) is (rule.operator is Operator.EQ)
         return f"your answer to “{question.label}” is {'yes' if wanted else 'no'}"
-    return f"{_lower_first(question.name)} is {_phrase(rule, value.value, currency, on)}"
+    return f"{lower_first(question.name)} is {_phrase(rule, value.value, currency, on)}"
 
 
 def rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, on: dt.date) -> str:
@@ -181,17 +198,17 @@ def rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, on
     try:
         text = _rule_text(rule, value, currency, on)
         if rule.applies_if:
-            conditions = _joined(
+            conditions = joined(
                 [_condition(c, c.values[0], currency, on) for c in rule.applies_if if c.values],
                 "and",
             )
-            text = f"If {conditions}: {_lower_first(text)}"
+            text = f"If {conditions}: {lower_first(text)}"
         return text
     except (ArithmeticError, TypeError, ValueError, AttributeError):
         return f"{rule.question.name}: this rule could not be checked"
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     """Lower-cases a name inside a sentence ("offered salary"), never an acronym ("US wage")."""
     if text[1:2].islower():
         return text[:1].lower() + text[1:]
@@ -209,7 +226,7 @@ def _rule_text(rule: RequirementRule, value: DatedValue | None, currency: str, o
     if value.certainty is Certainty.UNCLEAR or rule.operator is Operator.ANSWERED:
         return value.note or f"{question.name}: the rule is not clear yet"
     if question.kind is Kind.COUNTRIES and rule.operator in LIST_OPERATORS:
-        names = _joined([country_name(str(c)) for c in value.value or ()], "or")
+        names = joined([country_name(str(c)) for c in value.value or ()], "or")
         if rule.operator is Operator.NOT_IN:
             return f"You must not be a citizen of {names}"
         return f"You must be a citizen of {names}"
@@ -377,8 +394,11 @@ def reason(result: RouteResult) -> str:
     labels = [_awaited_label(r) for r in unknown if r.why in asked]
     if citizen.outcome is Outcome.UNKNOWN:
         labels.insert(0, citizen.rule.question.label)
+    labels = list(dict.fromkeys(labels))
+    if len(labels) == 1:
+        return f"Your answer to “{labels[0]}” decides it."
     if labels:
-        return f"Depends on your answer to: {'; '.join(list(dict.fromkeys(labels))[:3])}"
+        return f"Your answers to {len(labels)} questions decide it, first “{labels[0]}”."
     dated = next((r for r in unknown if r.why is not None), None)
     if dated is not None:
         return explanation(dated, route.currency)

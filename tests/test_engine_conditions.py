@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from eligibility import engine, report, wording
+from eligibility import results as results_page
 from eligibility.engine import Certainty, Outcome, RouteOpenQuestion, Verdict
 from tests.builders import CHANCE, ON, SOURCE, UNCLEAR, book, route, rule, value
 
@@ -91,7 +92,7 @@ def test_a_route_that_waits_on_a_condition_asks_that_question_and_names_it():
     answers = {**CITIZEN, "employer_exempt": False}
     assert engine.deciding_questions(r, answers, ON) == ["funds"]
     result = engine.evaluate_route(r, answers, ON)
-    assert wording.reason(result) == "Depends on your answer to: Funds?"
+    assert wording.reason(result) == "Your answer to “Funds?” decides it."
 
 
 def test_the_rule_says_whom_it_applies_to_and_a_row_says_when_it_does_not():
@@ -101,7 +102,7 @@ def test_the_rule_says_whom_it_applies_to_and_a_row_says_when_it_does_not():
         "If your answer to “Funds?” is yes: your answer to “Cap-exempt employer?” must be yes"
     )
     result = engine.evaluate_route(route(gate), {**CITIZEN, "funds": False}, ON)
-    row = report.requirement_row(result.requirements[1], "USD")
+    row = results_page.requirement_row(result.requirements[1], "USD")
     assert (row.outcome_label, row.outcome) == ("Does not apply", "not_applying")
     assert wording.explanation(result.requirements[1], "USD").startswith("Does not apply to you:")
 
@@ -284,7 +285,7 @@ def test_the_results_page_groups_them_under_two_headings():
     )
     the_book = book(r)
     result = engine.evaluate_routes(the_book, {**CITIZEN, "salary": 10}, ON)[0]
-    section = report.route_section(result, ON, the_book)
+    section = results_page.route_section(result, ON, the_book)
     assert [o.text for o in section.deciding] == ["A lottery decides."]
     assert [o.text for o in section.to_know] == ["Fees are not published."]
     data = report.as_json((result,), the_book, ON)

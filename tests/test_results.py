@@ -1,5 +1,6 @@
-"""The results page: routes grouped by verdict, each explained, compared, and the evaluation
-recorded so that a later visit can say what changed."""
+"""The results page: the best options first, routes grouped by verdict, each explained, and the
+evaluation recorded so that a later visit can say what changed. (Ranking, the job-offer group,
+settling questions and the comparison: test_decisions.py.)"""
 
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ def test_routes_are_grouped_as_fits_may_fit_and_does_not_fit(client, routes):
     page = results_page(client, assessment)
     assert "H-1B" in section(page, "group-fits")
     assert "K visa" in section(page, "group-may_fit")
-    assert "EU Blue Card" in section(page, "group-does_not_fit")
+    assert "EU Blue Card" in section(page, "group-with_offer")
+    page = results_page(
+        client, assessment_with(education_level="secondary", job_offer_country="none", age=30)
+    )
+    assert "EU Blue Card" in section(page, "group-with_offer")
+    assert "H-1B" in section(page, "group-does_not_fit")
 
 
 def test_each_route_says_why_in_one_line(client, german_offer):
@@ -98,7 +104,7 @@ def test_an_unanswered_question_that_matters_is_an_open_question_with_a_link(cli
     assessment = assessment_with(job_offer_country="DE")
     page = results_page(client, assessment)
     assert "Not answered yet: “What annual gross salary" in page
-    assert reverse("question", args=[assessment.token, "offered_salary"]) + "?next=check" in page
+    assert reverse("question", args=[assessment.token, "offered_salary"]) + "?next=results" in page
 
 
 def test_points_routes_show_the_points_breakdown(client, routes):
@@ -132,23 +138,11 @@ def test_an_overdue_route_is_flagged(client, routes):
     assert "Review overdue" not in blue[: blue.index("</article>")]
 
 
-def test_the_comparison_table_lists_only_routes_that_fit_or_may_fit(client, routes):
-    assessment = assessment_with(education_level="master", job_offer_country="US", age=30)
-    compared = section(results_page(client, assessment), "comparison-heading")
-    assert "H-1B" in compared and "K visa" in compared
-    assert "EU Blue Card" not in compared
-    assert "$215 registration" in compared and "Lottery in March" in compared
-    for heading in ("Fees", "Processing time", "Path to permanent residence", "Family"):
-        assert heading in compared
-
-
-def test_the_summary_table_lists_every_route_and_the_answers_are_shown(client, german_offer):
+def test_the_answers_are_shown_after_the_routes(client, german_offer):
     page = results_page(client, german_offer)
-    summary = section(page, "summary-heading")
-    for name in ("EU Blue Card", "H-1B", "K visa"):
-        assert name in summary
     answers = section(page, "answers-heading")
     assert "Master&#x27;s degree" in answers and "Germany" in answers
+    assert page.index('id="answers-heading"') > page.index('id="route-de-blue-card"')
 
 
 def test_the_evaluation_is_recorded_with_date_rules_version_and_verdicts(client, german_offer):
@@ -200,7 +194,7 @@ def test_results_take_the_same_queries_whatever_the_number_of_routes(
         KeyFactFactory(route=route)
         OpenQuestionFactory(route=route)
     assessment = assessment_with(age=30, job_offer_country="DE")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get(reverse("results", args=[assessment.token]))
 
 

@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from eligibility import catalogue, checks, engine, questionnaire, report
+from eligibility import catalogue, checks, engine, questionnaire, results
 from eligibility.advisers import scenarios
 from eligibility.models import Answer, Assessment, Question, Route, RouteRevision, Scenario
 from eligibility.rules import load_rulebook, rulebook_with_draft
@@ -232,7 +232,7 @@ def impact(draft: Route, today: dt.date | None = None) -> Impact:
         if old != new and len(result.examples) < EXAMPLES:
             result.examples.append(
                 Example(
-                    scenario.name, _label(old), _label(new), report.display_answers(after, answers)
+                    scenario.name, _label(old), _label(new), results.display_answers(after, answers)
                 )
             )
     assessment_counts: Counter[tuple[str, str]] = Counter()
@@ -259,7 +259,7 @@ def impact(draft: Route, today: dt.date | None = None) -> Impact:
                     f"A saved assessment of {created_at:%d %b %Y}",
                     _label(old),
                     _label(new),
-                    report.display_answers(after, answers),
+                    results.display_answers(after, answers),
                 )
             )
     result.scenario_shifts = _shifts(scenario_counts)

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from eligibility import engine, report
+from eligibility import engine, questionnaire
 from eligibility.advisers import drafts, figures, history, scenarios
 from eligibility.models import Route, RouteRevision, Scenario
+from eligibility.results import build_results
 from eligibility.rules import load_rulebook, rulebook_with_draft
 
 
@@ -128,13 +129,18 @@ def preview(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
             status=200 if not errors else 400,
         )
     book = rulebook_with_draft(route) if route.status == Route.Status.DRAFT else load_rulebook()
-    context = report.results_context(book, answers, on, for_print=True)
-    context["preview"] = {
+    preview = {
         "route_name": route.name,
         "what": f"{what}, evaluated on {on:%d %B %Y}.",
         "back_url": _page("change", route.pk),
     }
-    return render(request, "results.html", context)
+    results = build_results(
+        book, answers, on, chosen_countries=questionnaire.chosen_countries(book, answers)
+    )
+    # for_print: no links into an applicant's questionnaire (there is no assessment here).
+    return render(
+        request, "results.html", {"results": results, "for_print": True, "preview": preview}
+    )
 
 
 def impact(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
