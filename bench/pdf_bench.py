@@ -207,7 +207,7 @@ def main() -> None:
     verdicts = {v.label: sum(r.verdict is v for r in results) for v in Verdict}
 
     def full() -> bytes:
-        return pdf.render_results(load_rulebook(), answers, ON)
+        return pdf.render_results(pdf.results_for(load_rulebook(), answers, ON))
 
     def floor() -> bytes:
         return HTML(string="<p>Hello</p>").write_pdf()  # type: ignore[no-any-return]

@@ -1,5 +1,12 @@
-"""Results as a PDF: the results page's own template, rendered by WeasyPrint with
-static/css/print.css, through a URL fetcher that reads nothing but the app's static files.
+"""Results as a PDF: a brief for the applicant's adviser, rendered by WeasyPrint from the same
+`Results` the results page shows (templates/results_pdf.html with static/css/pdf.css), as a
+tagged PDF (PDF/UA-1) that screen readers can follow, through a URL fetcher that reads nothing
+but the app's static files.
+
+The brief opens with a summary page (who this is, the best options, their next steps, the
+questions still open), then each route that fits or may fit, the routes a job offer would
+open, one table of the routes that do not fit, the full answers, and every source with its
+full address: a printed copy can be checked.
 
 Why the fetcher matters: WeasyPrint's default fetcher follows `file://` and `http(s)://`
 URLs, so a stylesheet, image or attachment link in the page could read local files or reach
@@ -14,9 +21,10 @@ import logging
 import mimetypes
 import ssl
 from collections.abc import Mapping
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -29,8 +37,17 @@ from django.utils._os import safe_join
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from eligibility import report
-from eligibility.engine import RuleBook
+from eligibility import questionnaire
+from eligibility.engine import Outcome, RuleBook, Source
+from eligibility.results import (
+    BestOption,
+    OfferRoute,
+    RequirementRow,
+    Results,
+    RouteSection,
+    SettlingQuestion,
+    build_results,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,29 +159,277 @@ def _page_size_css(size: PageSize) -> CSS:
     return CSS(string=f"@page {{ size: {size}; }}")
 
 
+# PDF/UA-1: a tagged PDF (structure tree, /MarkInfo Marked) whose title and language come from
+# the page's <title> and <html lang>, so that a screen reader reads it in order.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_pdf(html: str, page_size: PageSize = "A4") -> bytes:
-    """The PDF of a page of HTML with its own print stylesheets (the results template links
-    static/css/print.css for print media), on paper of the given size. Only static files are
-    fetched (see StaticFilesFetcher)."""
+    """The tagged PDF of a page of HTML with its own print stylesheets, on paper of the given
+    size. Only static files are fetched (see StaticFilesFetcher)."""
     document = HTML(
         string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher(), media_type="print"
     )
-    pdf: bytes = document.write_pdf(stylesheets=[_page_size_css(page_size)])
+    pdf: bytes = document.write_pdf(
+        stylesheets=[_page_size_css(page_size)], pdf_variant=PDF_VARIANT
+    )
     return pdf
 
 
 # ---------------------------------------------------------------------------------------------
 # The results PDF
 
-RESULTS_TEMPLATE = "results.html"
+RESULTS_TEMPLATE = "results_pdf.html"
 
 
-def render_results(
-    book: RuleBook, answers: Mapping[str, Any], on: dt.date, page_size: PageSize = "A4"
-) -> bytes:
-    """The results PDF for these answers, evaluated on `on` against `book`."""
-    context = report.results_context(book, answers, on, for_print=True)
-    html = render_to_string(RESULTS_TEMPLATE, context)
+MOST_OPEN_QUESTIONS: Final = 5  # on the first page; each route lists its own
+
+Citations = Mapping[Source, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Cited:
+    """Something the brief prints with the number of its source in the list of sources."""
+
+    item: Any
+    number: int | None
+
+
+def _cited(item: Any, source: Source | None, numbers: Citations) -> Cited:
+    return Cited(item, numbers.get(source) if source is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteBrief:
+    """One route that fits or may fit, cut for paper: the requirements that still count in a
+    table (points items summed up by group; pathways already ruled out only named), what
+    would settle it, and a numbered citation for each thing it prints."""
+
+    section: RouteSection
+    numbers: Citations
+    full: bool = True  # False: the verdict and what settles it, without the details
+    with_facts: bool = True  # the route's key facts (fees, family...): for the first few only
+
+    @property
+    def ruled_out(self) -> frozenset[str]:
+        """Named pathways that do not fit: their rules no longer matter to the verdict."""
+        return frozenset(
+            p.name for p in self.section.result.pathways if p.name and p.outcome is Outcome.NOT_MET
+        )
+
+    @property
+    def requirement_rows(self) -> tuple[RequirementRow, ...]:
+        if not self.full:
+            return ()
+        ruled_out = self.ruled_out
+        return tuple(
+            r
+            for r in self.section.requirements
+            if r.result.check.applies
+            and r.result.rule.points is None
+            and r.result.rule.pathway not in ruled_out
+        )
+
+    @property
+    def rows(self) -> tuple[Cited, ...]:
+        return tuple(
+            _cited(r, r.result.value.source if r.result.value else None, self.numbers)
+            for r in self.requirement_rows
+        )
+
+    @property
+    def to_answer(self) -> tuple[str, ...]:
+        """The first questions whose answers could settle the route (as the page lists them)."""
+        return tuple(dict.fromkeys(o.question_label for o in self.section.settling))
+
+    @property
+    def still_open(self) -> tuple[Cited, ...]:
+        """What no answer of the applicant's settles: unclear rules, unpublished figures,
+        chance."""
+        reason = self.section.reason
+        return tuple(
+            _cited(o, o.source, self.numbers)
+            for o in self.section.deciding
+            if not o.answerable and o.text not in reason  # the reason already says it
+        )
+
+    @property
+    def to_know(self) -> tuple[Cited, ...]:
+        if not self.with_facts:
+            return ()
+        return tuple(_cited(o, o.source, self.numbers) for o in self.section.to_know)
+
+    @property
+    def key_facts(self) -> tuple[Cited, ...]:
+        if not self.with_facts:
+            return ()
+        return tuple(_cited(f, f.source, self.numbers) for f in self.section.key_facts)
+
+    @property
+    def next_steps(self) -> tuple[Cited, ...]:
+        return tuple(_cited(s, s.source, self.numbers) for s in self.section.next_steps)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The sources of what this section prints, in the order it prints them."""
+        section = self.section
+        found = [r.result.value.source for r in self.requirement_rows if r.result.value is not None]
+        found += [c.item.source for c in self.still_open if c.item.source]
+        if self.full:
+            found += [c.item.source for c in self.to_know if c.item.source]
+            found += [f.source for f in section.key_facts if self.with_facts]
+            found += [s.source for s in section.next_steps]
+        return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class OfferBrief:
+    """A route a job offer would open: what the offer must look like, each with its source."""
+
+    offer: OfferRoute
+    numbers: Citations
+
+    @property
+    def section(self) -> RouteSection:
+        return self.offer.section
+
+    @property
+    def cells(self) -> tuple[tuple[str, Cited], ...]:
+        offer = self.offer
+        return tuple(
+            (label, _cited(cell, cell.source, self.numbers))
+            # The employer cell says an employer is needed, which the group already says.
+            for label, cell in (
+                ("Salary floor", offer.salary_floor),
+                ("Costs", offer.costs),
+                ("Chance: lottery, cap or quota", offer.chance),
+            )
+        )
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        cells = (self.offer.salary_floor, self.offer.costs, self.offer.chance)
+        return tuple(dict.fromkeys(c.source for c in cells if c.source is not None))
+
+
+@dataclass(frozen=True)
+class AdviserBrief:
+    """What the PDF shows beyond the results page: the same `Results`, cut for an adviser
+    reading on paper, with every source numbered once. `resume_url` is the link back to the
+    live result, given only when the applicant chose to include it."""
+
+    results: Results
+    resume_url: str = ""
+
+    @property
+    def best(self) -> tuple[tuple[BestOption, RouteBrief], ...]:
+        numbers = self.numbers
+        return tuple((b, RouteBrief(b.section, numbers)) for b in self.results.best)
+
+    @property
+    def routes(self) -> tuple[RouteBrief, ...]:
+        """The routes that fit or may fit, best first: each gets a section of its own."""
+        return self._routes(self.numbers)
+
+    @property
+    def offers(self) -> tuple[OfferBrief, ...]:
+        return self._offers(self.numbers)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every source the brief cites, once each, numbered in the order first cited."""
+        return tuple(self.numbers)
+
+    @cached_property
+    def numbers(self) -> dict[Source, int]:
+        found: list[Source] = [s for b in self.results.best for s in _step_sources(b.section)]
+        found += [s for r in self._routes({}) for s in r.sources]
+        found += [s for o in self._offers({}) for s in o.sources]
+        return {source: n for n, source in enumerate(dict.fromkeys(found), start=1)}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many routes each group holds, and how many routes there are in all."""
+        counts = {g.key: len(g.sections) for g in self.results.groups}
+        counts["all"] = len(self.results.sections)
+        return counts
+
+    @property
+    def best_slugs(self) -> frozenset[str]:
+        return frozenset(b.section.slug for b in self.results.best)
+
+    @property
+    def open_questions(self) -> tuple[SettlingQuestion, ...]:
+        """The questions that could settle the most routes first, the first few."""
+        questions = sorted(self.results.settling.questions, key=lambda q: -len(q.routes))
+        return tuple(questions[:MOST_OPEN_QUESTIONS])
+
+    @property
+    def more_open_questions(self) -> int:
+        return max(0, len(self.results.settling.questions) - MOST_OPEN_QUESTIONS)
+
+    @property
+    def other_answers(self) -> tuple[tuple[str, str], ...]:
+        """The answers the first page does not already show."""
+        shown = set(self.results.key_answers)
+        return tuple(a for a in self.results.answer_lines if a not in shown)
+
+    @property
+    def no_visa_needed(self) -> tuple[RouteSection, ...]:
+        return self._group("no_visa_needed")
+
+    @property
+    def not_chosen(self) -> tuple[RouteSection, ...]:
+        return self._group("not_chosen")
+
+    @property
+    def citizen_of(self) -> tuple[str, ...]:
+        """The destination countries the applicant is a citizen of."""
+        return tuple(dict.fromkeys(s.country_name for s in self.no_visa_needed))
+
+    def _routes(self, numbers: Citations) -> tuple[RouteBrief, ...]:
+        # In full: the best options and every route that fits. The other routes that may fit
+        # get their verdict, what would settle it and what stays open, so that the brief stays
+        # within six pages for a typical profile (an adviser reads it, not a catalogue).
+        # Key facts for the routes that fit and the first best option only: the rest are on
+        # the results page, where any routes can be compared side by side.
+        best = self.best_slugs
+        first = self.results.best[0].section.slug if self.results.best else ""
+        return tuple(
+            RouteBrief(
+                s,
+                numbers,
+                full=s.slug in best or g.key == "fits",
+                with_facts=s.slug == first or g.key == "fits",
+            )
+            for g in self.results.groups
+            if g.key in ("fits", "may_fit")
+            for s in g.sections
+        )
+
+    def _offers(self, numbers: Citations) -> tuple[OfferBrief, ...]:
+        return tuple(OfferBrief(o, numbers) for o in self.results.with_offer)
+
+    def _group(self, key: str) -> tuple[RouteSection, ...]:
+        return next((g.sections for g in self.results.groups if g.key == key), ())
+
+
+def _step_sources(section: RouteSection) -> list[Source]:
+    return [s.source for s in section.next_steps]
+
+
+def results_for(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Results:
+    """The results the PDF shows, built as the results page builds them, for the countries
+    the applicant chose."""
+    return build_results(
+        book, answers, on, chosen_countries=questionnaire.chosen_countries(book, answers)
+    )
+
+
+def render_results(results: Results, page_size: PageSize = "A4", *, resume_url: str = "") -> bytes:
+    """The adviser's PDF of these results. `resume_url`, when given, is printed as the link
+    back to the live result; without it the PDF holds no link to the applicant's answers."""
+    html = render_to_string(RESULTS_TEMPLATE, {"brief": AdviserBrief(results, resume_url)})
     return render_pdf(html, page_size)
 
 

@@ -334,8 +334,9 @@ def _is_floor(rule: RequirementRule, offer_keys: frozenset[str]) -> bool:
 
 
 def salary_floor(route: RouteRules, on: dt.date, offer_keys: frozenset[str]) -> Cell:
-    """The pay the job must offer, by pathway, as the dated values in force say it."""
-    lines: list[str] = []
+    """The pay the job must offer, as the dated values in force say it: one line per rule,
+    with the pathways it belongs to ("Standard; Shortage occupation: at least ...")."""
+    pathways: dict[str, list[str]] = {}
     sources: list[Source] = []
     unclear = False
     for rule in route.requirements:
@@ -345,15 +346,19 @@ def salary_floor(route: RouteRules, on: dt.date, offer_keys: frozenset[str]) -> 
         if value is None or value.certainty is Certainty.NOT_REQUIRED:
             continue
         text = wording.rule_text(rule, value, route.currency, on)
-        if value.certainty is Certainty.UNCLEAR:
-            unclear = True
-        line = f"{rule.pathway}: {wording.lower_first(text)}" if rule.pathway else text
-        if line not in lines:
-            lines.append(line)
+        unclear = unclear or value.certainty is Certainty.UNCLEAR
+        if text not in pathways:
+            pathways[text] = []
             sources.append(value.source)
-    if not lines:
+        if rule.pathway and rule.pathway not in pathways[text]:
+            pathways[text].append(rule.pathway)
+    if not pathways:
         return Cell(("No salary floor in the published rules",), published=False)
-    return Cell(tuple(lines), sources[0], unclear)
+    lines = tuple(
+        f"{'; '.join(names)}: {wording.lower_first(text)}" if names else text
+        for text, names in pathways.items()
+    )
+    return Cell(lines, sources[0], unclear)
 
 
 @dataclass(frozen=True, slots=True)

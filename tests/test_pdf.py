@@ -1,14 +1,15 @@
-"""The results PDF: same template as the results page, readable text in any script, a fetcher
-that reads only static files, and a download only the token holder can get."""
+"""The results PDF: a tagged brief for the applicant's adviser, read from the same results as
+the page, at most six pages for typical profiles, readable text in any script, a fetcher that
+reads only static files, and a download only the token holder can get."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import http.server
 import io
 import json
 import re
+import subprocess
 import threading
 import urllib.request
 
@@ -16,16 +17,21 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from eligibility import pdf, questionnaire, wording
-from eligibility.engine import evaluate_routes
-from eligibility.models import Answer, Assessment, Question
+from eligibility import pdf, questionnaire
+from eligibility.advisers.scenarios import parse_answers
+from eligibility.catalogue import CATALOGUE_PATH, import_catalogue
+from eligibility.engine import Verdict
+from eligibility.models import Answer, Assessment, Question, Route
 from tests.factories import (
     KeyFactFactory,
+    NextStepFactory,
     OpenQuestionFactory,
     RequirementFactory,
     RouteFactory,
@@ -253,7 +259,6 @@ def k_visa():
         certainty="unclear",
         met_text="Young talent: no published age limit",
     )
-    KeyFactFactory(route=route, topic="fees", text="未公布 (not published)", unclear=True)
     OpenQuestionFactory(route=route, topic="Work", text="Does it allow paid work?")
     return route
 
@@ -265,6 +270,7 @@ def top_tier():
         route=route, question=question("job_offer_country"), operator="eq", value="KR"
     )
     KeyFactFactory(route=route, topic="processing_time", text="약 4주 (about four weeks)")
+    KeyFactFactory(route=route, topic="fees", text="未公布 (not published)", unclear=True)
     return route
 
 
@@ -336,11 +342,10 @@ def test_the_pdf_names_every_route_with_its_verdict(text):
         ("K字签证 (K visa)", "May fit"),
         ("탑티어 비자", "Fits"),
         ("高度専門職 (Highly Skilled Professional)", "May fit"),
-        ("EU Blue Card", "Does not fit"),
     ):
-        assert f"{name} " in text
+        assert f"{name}, " in text
         assert verdict in text
-    assert "1 fits 2 may fit 1 does not fit" in text
+    assert "Of 4 routes: 1 fits, 2 may fit, 1 would open with a job offer, 0 do not fit." in text
 
 
 def test_the_pdf_says_when_and_against_which_rules_it_was_evaluated(text):
@@ -356,46 +361,89 @@ def test_the_pdf_says_when_and_against_which_rules_it_was_evaluated(text):
 
 
 def test_the_pdf_lists_the_answers_including_i_dont_know(text):
-    answers = text.split("Your answers")[1]
-    assert "I don't know" in answers
+    answers = text.split("Who this is")[1].split("Of 4 routes")[0]
+    assert "What annual gross salary does the job offer pay? I don't know" in answers
     assert "Master" in answers
     assert "29" in answers
 
 
 def test_routes_that_fit_or_may_fit_show_requirements_points_gaps_and_open_questions(text):
+    routes = text.split("Routes that fit or may fit")[1].split("Open with a job offer")[0]
     # Requirements, with the applicant's value and the outcome.
-    assert "Highest qualification must be Bachelor's degree or higher" in text
-    assert "Young talent: no published age limit" in text
-    assert "Unknown" in text and "Met" in text
-    # Points breakdown and the gap hints that go with it.
-    assert "35 points of 70 needed (up to 75 possible" in text
-    assert "Education: 20 points" in text
-    assert "35 points short (35 of 70 needed)." in text
-    assert "would add 40 points." in text
-    # Open questions: the adviser's and the unanswered or unknown answers that decide a route.
-    assert "Work: Does it allow paid work?" in text
-    assert "the answer decides this route" in text
-    # Key facts, in any script.
-    assert "未公布 (not published)" in text
-    assert "약 4주 (about four weeks)" in text
+    assert "Highest qualification must be Bachelor's degree or higher [1] Master's degree Met" in (
+        routes
+    )
+    assert "Young talent: no published age limit (unclear rule) [1] 29 Unknown" in routes
+    # Points summed up by group, and the gap hints that go with them.
+    assert "Points: 35 of 70 needed, up to 75 with the unknown answers." in routes
+    assert "Education: 20; Age: 15; Salary: 0 (up to 40)." in routes
+    assert "35 points short (35 of 70 needed)." in routes
+    assert "would add 40 points." in routes
+    # What would settle it, what no answer settles, and the adviser's things to know.
+    assert "To settle it, answer: “What annual gross salary does the job offer pay?”." in routes
+    assert (
+        "K字签证 (K visa), China May fit. Unclear rule: Young talent: no published age limit"
+        in routes
+    )
+    # Key facts and things to know, in any script, for the first best option and the routes
+    # that fit; the other options' are on the results page (the brief stays short).
+    assert "Does it allow paid work?" not in routes
+    assert "未公布 (not published)" in routes
+    assert "약 4주 (about four weeks)" in routes
 
 
-def test_a_route_that_does_not_fit_shows_only_its_reason_things_to_know_and_sources(text):
-    blue_card_part = text.rsplit("EU Blue Card Germany", 1)[1]
-    assert blue_card_part.split()[:3] == ["Does", "not", "fit"]
-    assert "Not met: Job offer" in blue_card_part
-    assert "Other things to know" in blue_card_part
-    assert "27 or 21 months?" in blue_card_part  # the adviser's thing to know stays
-    assert "€75 visa, €100 permit" not in text  # its key facts are not the point here
-    assert "Requirements" not in blue_card_part
+def test_a_route_open_with_a_job_offer_says_what_the_offer_must_look_like(text):
+    offers = text.split("Open with a job offer")[1].split("Other answers")[0]
+    assert offers.startswith(" These routes do not fit now only because")
+    assert "Route Salary floor Costs Chance: lottery, cap or quota" in offers  # one table
+    assert "EU Blue Card, Germany. May fit with an offer." in offers
+    assert "Offered salary must be at least €50,700 a year" in offers
+    assert "€75 visa, €100 permit [1]" in offers
+    assert "Not published" in offers  # the Blue Card has no key fact on chance
+    assert "Routes that do not fit" not in text  # the Blue Card is not listed twice
+
+
+def test_routes_that_do_not_fit_are_one_table_of_route_country_and_reason(client, routes):
+    assessment = Assessment.objects.create()
+    for key, value in {**ANSWERS, "education_level": "secondary"}.items():
+        Answer.objects.create(assessment=assessment, question_key=key, value=value)
+    text = flat(pdf_text(download(client, assessment).content))
+    table = text.split("Routes that do not fit")[1].split("Other answers")[0]
+    assert table.startswith(" Route Country Why not K字签证 (K visa) China Not met:")
+    assert "K字签证 (K visa), China" not in text.split("Routes that do not fit")[1]
+    assert "Does it allow paid work?" not in text  # its details are not the point here
 
 
 def test_sources_carry_the_last_verified_date_and_an_overdue_flag(text):
-    assert "Last verified on 28 November 2026 by Fact sheet." in text
+    assert "Rules last verified on 28 November 2026 by Fact sheet." in text
     assert (
-        "Last verified on 1 January 2020 by Fact sheet. Review overdue since 31 March 2020" in text
+        "EU Blue Card, Germany. May fit with an offer. Rules verified 1 Jan 2020; review overdue."
+        in text
     )
-    assert "Example Gazette, as of 28 November 2026" in text
+
+
+def test_every_source_is_printed_once_with_its_full_address(text):
+    sources = text.split("Sources Every source cited above")[1]
+    assert sources.count("Example Gazette, 28 November 2026. https://example.org/source") == 1
+    assert "[2]" not in text  # one source, cited by its number everywhere
+    assert "Official page: https://example.org/routes/kr-top-tier" in text
+
+
+def test_the_first_page_is_the_advisers_summary(client, assessment):
+    NextStepFactory(route=Route.objects.get(slug="kr-top-tier"), text="Ask HR for the contract.")
+    content = download(client, assessment).content
+    first = flat(PdfReader(io.BytesIO(content)).pages[0].extract_text())
+    order = ["Who this is", "Best options", "Next steps", "Questions still open"]
+    assert [first.index(h) for h in order] == sorted(first.index(h) for h in order)
+    assert "Which countries are you a citizen of? India" in first
+    assert "탑티어 비자, South Korea: Fits. You meet every requirement." in first
+    assert (
+        "Ask HR for the contract. [1] https://www.example.gov/apply/route" in first
+    )  # the step, its source's number and its official page
+    assert "What annual gross salary does the job offer pay?" in first
+    text = flat(pdf_text(content))
+    later = ["Routes that fit or may fit", "Open with a job offer", "Other answers", "Sources"]
+    assert [text.index(h) for h in later] == sorted(text.index(h) for h in later)
 
 
 def test_the_pdf_says_it_is_not_legal_advice(text):
@@ -404,14 +452,14 @@ def test_the_pdf_says_it_is_not_legal_advice(text):
 
 
 def test_the_pdf_and_the_results_page_give_the_same_verdicts_and_reasons(client, assessment):
-    page = flat(client.get(reverse("results", args=[assessment.token])).content.decode())
+    page = client.get(reverse("results", args=[assessment.token])).context["results"]
     text = flat(pdf_text(download(client, assessment).content))
-    book = load_book()
-    answers = questionnaire.saved_answers(assessment, book)
-    for result in evaluate_routes(book, answers, timezone.localdate()):
-        reason = html.escape(wording.reason(result))
-        assert f"{result.verdict.label}</span> {reason}" in page
-        assert f"{result.verdict.label} {wording.reason(result)}" in text
+    assert len(page.sections) == 4
+    for section in page.sections:
+        if section.result.verdict is Verdict.DOES_NOT_FIT:
+            assert section.full_name in text.split("Open with a job offer")[1]
+        else:
+            assert f"{section.full_name} {section.verdict_label}. {section.reason}" in text
 
 
 def test_the_pdf_leaves_out_the_private_link_and_the_page_controls(client, assessment):
@@ -419,8 +467,65 @@ def test_the_pdf_leaves_out_the_private_link_and_the_page_controls(client, asses
     text = flat(pdf_text(content))
     assert assessment.token not in text
     assert assessment.token.encode() not in content  # nor in a link annotation
-    for control in ("Download PDF", "Answer it", "Change your answers", "Delete my answers"):
+    for control in ("Download", "Answer it", "Change your answers", "Delete my answers"):
         assert control not in text
+
+
+@pytest.mark.parametrize("link", ["0", "yes", "", "11"])
+def test_the_pdf_holds_no_link_back_unless_the_applicant_asks(client, assessment, link):
+    response = client.get(reverse("results_pdf", args=[assessment.token]), {"link": link})
+    assert assessment.token.encode() not in response.content
+    assert "The live result" not in pdf_text(response.content)
+
+
+def test_the_applicant_can_ask_for_the_link_back_to_the_live_result(client, assessment):
+    response = client.get(reverse("results_pdf", args=[assessment.token]), {"link": "1"})
+    text = flat(pdf_text(response.content)).replace(" ", "")
+    resume = f"http://testserver{reverse('resume', args=[assessment.token])}"
+    assert f"Theliveresult,withanylaterrulechanges:{resume}" in text
+    assert response["Cache-Control"] == "private, no-store"
+
+
+# ---------------------------------------------------------------------------------------------
+# Accessibility
+
+
+def pdfinfo(content: bytes, tmp_path) -> dict[str, str]:
+    path = tmp_path / "results.pdf"
+    path.write_bytes(content)
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return {
+        k.strip(): v.strip()
+        for k, _, v in (line.partition(":") for line in out.stdout.splitlines())
+    }
+
+
+def test_the_pdf_is_tagged_with_a_title_and_a_language_for_screen_readers(
+    client, assessment, tmp_path
+):
+    content = download(client, assessment).content
+    info = pdfinfo(content, tmp_path)
+    assert info["Tagged"] == "yes"
+    today = timezone.localdate()
+    assert info["Title"] == f"Visa routes for your adviser, {today:%-d %B %Y} – Route Finder"
+    catalog = PdfReader(io.BytesIO(content)).trailer["/Root"]
+    assert catalog["/Lang"] == "en-GB"
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+
+
+def test_an_untagged_pdf_is_told_apart(tmp_path):
+    """The check above can fail: WeasyPrint's default output is not tagged."""
+    from weasyprint import HTML
+
+    assert pdfinfo(HTML(string="<p>x</p>").write_pdf(), tmp_path)["Tagged"] == "no"
+
+
+def test_the_pdf_has_no_visually_hidden_text(assessment):
+    book = load_book()
+    results = pdf.results_for(book, questionnaire.saved_answers(assessment, book), TODAY)
+    page = render_to_string(pdf.RESULTS_TEMPLATE, {"brief": pdf.AdviserBrief(results)})
+    assert "visually-hidden" not in page
+    assert "<caption" not in page  # captions are visible headings or absent
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,11 +607,14 @@ def test_only_the_token_holder_gets_the_pdf(client, assessment):
     assert without_csrf(wrong.content) == without_csrf(deleted.content)
 
 
-def test_the_results_page_links_to_the_pdf_with_a_plain_link(client, assessment):
+def test_the_results_page_offers_the_pdf_with_a_plain_form_and_the_link_as_a_choice(
+    client, assessment
+):
     page = client.get(reverse("results", args=[assessment.token])).content.decode()
     url = reverse("results_pdf", args=[assessment.token])
-    # A plain link (works without JavaScript) that htmx must not boost into a swap.
-    assert f'<a href="{url}" download hx-boost="false">Download PDF</a>' in page
+    # A plain GET form (works without JavaScript); the link back is unticked by default.
+    assert f'<form method="get" action="{url}"' in page
+    assert '<input type="checkbox" name="link" value="1" id="pdf-link">' in page
     assert client.get(url).status_code == 200
 
 
@@ -521,8 +629,8 @@ def test_the_pdf_takes_the_same_queries_whatever_the_number_of_routes(
         OpenQuestionFactory(route=route)
     assessment = Assessment.objects.create()
     Answer.objects.create(assessment=assessment, question_key="age", value=30)
-    # The assessment, the rules (6) and the answers.
-    with django_assert_num_queries(8):
+    # The assessment, the rules (7) and the answers.
+    with django_assert_num_queries(9):
         assert download(client, assessment).status_code == 200
 
 
@@ -531,20 +639,28 @@ def test_the_pdf_takes_the_same_queries_whatever_the_number_of_routes(
 
 
 def test_links_and_markup_that_advisers_enter_are_never_fetched(db, http_server):
+    markup = (
+        f'<link rel="stylesheet" href="{http_server.url}/summary.css">'
+        '<img src="file:///etc/passwd">'
+    )
     route = RouteFactory(
-        name="Route with links",
+        name=f"Route with links {markup}",
         official_url=f"{http_server.url}/official",
         summary=f'<link rel="stylesheet" href="{http_server.url}/summary.css">'
         '<img src="file:///etc/passwd">',
     )
     RequirementFactory(route=route, source_url=f"{http_server.url}/source")
     OpenQuestionFactory(route=route, source_url="file:///etc/passwd")
-    content = pdf.render_results(load_book(), {"age": 30}, dt.date(2026, 11, 28))
+    content = pdf.render_results(pdf.results_for(load_book(), {"age": 30}, TODAY))
     assert http_server.requests == []
     text = flat(pdf_text(content))
     assert "Route with links" in text
     assert '<link rel="stylesheet"' in text  # shown as text, not obeyed
+    assert f"{http_server.url}/official" in text  # addresses are printed, never opened
     assert PdfReader(io.BytesIO(content)).attachments == {}
+
+
+TODAY = dt.date(2026, 11, 28)
 
 
 def load_book():
@@ -614,3 +730,116 @@ def test_assess_pdf_mistakes_get_one_clear_line_and_status_2(routes, answers_fil
     with pytest.raises(CommandError, match=message) as caught:
         call_command("assess", str(answers_file), *args, stdout=io.StringIO())
     assert caught.value.returncode == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Length, on the real catalogue
+
+NO_ASIAN_LANGUAGES = {"chinese_level": "none", "korean_level": "none", "japanese_level": "none"}
+# Four applicants of issue 12, as the questionnaire would record them.
+PROFILES = {
+    "indian": {
+        "citizenship": ["IN"],
+        "age": 24,
+        "current_country": "IN",
+        "has_dependants": False,
+        "education_level": "bachelor",
+        "stem_field": True,
+        "university_rank": "top500",
+        "graduation_year": 2025,
+        "graduation_month": "6",
+        "degree_country": "IN",
+        "years_experience": 1,
+        "job_offer_country": "none",
+        "english_level": "C1",
+        "german_level": "none",
+        **NO_ASIAN_LANGUAGES,
+        "proof_of_funds": False,
+        "cn_stem_teaching_research": False,
+    },
+    "chinese_phd": {
+        "citizenship": ["CN"],
+        "age": 31,
+        "current_country": "CN",
+        "has_dependants": True,
+        "education_level": "doctorate",
+        "stem_field": True,
+        "university_rank": "top200",
+        "graduation_year": 2024,
+        "graduation_month": "7",
+        "degree_country": "CN",
+        "years_experience": 3,
+        "job_offer_country": "KR",
+        "offered_salary": 60000000,
+        "english_level": "B2",
+        "german_level": "none",
+        "chinese_level": "C2",
+        "korean_level": "A2",
+        "japanese_level": "none",
+        "proof_of_funds": True,
+        "degree_matches_job": True,
+        "kr_e7_listed_occupation": True,
+        "kr_related_experience_years": 3,
+        "kr_top_tier_sector": None,
+    },
+    "german": {
+        "citizenship": ["DE"],
+        "age": 35,
+        "current_country": "DE",
+        "has_dependants": True,
+        "education_level": "master",
+        "stem_field": False,
+        "university_rank": "other",
+        "graduation_year": 2015,
+        "degree_country": "DE",
+        "years_experience": 10,
+        "job_offer_country": "none",
+        "english_level": "C1",
+        "german_level": "C2",
+        **NO_ASIAN_LANGUAGES,
+        "proof_of_funds": True,
+    },
+    "dont_know": {
+        "citizenship": ["BR"],
+        "age": 29,
+        "current_country": None,
+        "has_dependants": None,
+        "education_level": None,
+        "stem_field": None,
+        "university_rank": None,
+        "graduation_year": None,
+        "degree_country": None,
+        "years_experience": None,
+        "job_offer_country": None,
+        "english_level": None,
+        "german_level": None,
+        "chinese_level": None,
+        "korean_level": None,
+        "japanese_level": None,
+        "proof_of_funds": None,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def catalogue_book(django_db_setup, django_db_blocker):
+    """The real catalogue's rules, loaded once and rolled back (the rules are a snapshot)."""
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            import_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"))
+            book = load_book()
+            transaction.set_rollback(True)
+        connection.close()
+    return book
+
+
+def page_count(content: bytes) -> int:
+    return len(PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("paper", ["A4", "letter"])
+def test_a_typical_profile_gives_at_most_six_pages(catalogue_book, profile, paper):
+    answers = parse_answers(PROFILES[profile], catalogue_book)
+    results = pdf.results_for(catalogue_book, answers, dt.date(2026, 12, 4))
+    assert page_count(pdf.render_results(results, paper)) <= 6

@@ -68,7 +68,9 @@ class Command(BaseCommand):
         if options["format"] == "pdf":
             output = Path(options["output"])
             try:
-                output.write_bytes(pdf.render_results(book, given, on, options["paper"]))
+                output.write_bytes(
+                    pdf.render_results(pdf.results_for(book, given, on), options["paper"])
+                )
             except OSError as exc:
                 raise CommandError(
                     f"Cannot write {output}: {exc.strerror}.", returncode=2
