@@ -123,6 +123,16 @@ class AnswerForm(forms.Form):
         return list(self.initial.get("answers") or [])
 
     @property
+    def option_type(self) -> str:
+        """The input type of each option: "checkbox" or "radio"."""
+        return "checkbox" if self.widget == "checkboxes" else "radio"
+
+    @property
+    def ticked(self) -> list[str]:
+        """The options shown ticked or chosen."""
+        return self.shown_values if self.widget == "checkboxes" else [self.shown_value]
+
+    @property
     def shown_also(self) -> str:
         value = self.data.get("also") if self.is_bound else self.initial.get("also")
         return "" if value is None else str(value)
