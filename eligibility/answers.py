@@ -61,6 +61,37 @@ def _grouped(groups: Sequence[str]) -> bool:
     return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
 
 
+# What people type for a currency, longest first, and the currencies each can mean.
+_CURRENCY_MARKS: Final = (
+    ("NZ$", {"NZD"}),
+    ("US$", {"USD"}),
+    ("CN¥", {"CNY"}),
+    ("NZD", {"NZD"}),
+    ("USD", {"USD"}),
+    ("EUR", {"EUR"}),
+    ("GBP", {"GBP"}),
+    ("KRW", {"KRW"}),
+    ("JPY", {"JPY"}),
+    ("CNY", {"CNY"}),
+    ("RMB", {"CNY"}),
+    ("NZ", {"NZD"}),
+    ("US", {"USD"}),
+    ("CN", {"CNY"}),
+    ("€", {"EUR"}),
+    ("£", {"GBP"}),
+    ("₩", {"KRW"}),
+    ("$", {"USD", "NZD"}),
+    ("¥", {"JPY", "CNY"}),
+)
+
+
+def typed_currencies(text: str) -> frozenset[str] | None:
+    """The currencies an amount as typed names ("€52k": EUR; "¥": JPY or CNY), or None when
+    it names none."""
+    upper = unicodedata.normalize("NFKC", text).upper()
+    return next((frozenset(codes) for mark, codes in _CURRENCY_MARKS if mark in upper), None)
+
+
 def money_readings(text: str) -> tuple[Decimal, ...]:
     """Every amount that `text` can mean as people type it: "52,000", "52.000", "52 000",
     "52'000", "€52k", "€52,000.50", "52.000,50". None: not an amount. Two: one dot or comma

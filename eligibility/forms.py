@@ -12,7 +12,7 @@ from django import forms
 from django_countries import countries
 
 from eligibility import wording
-from eligibility.answers import AmbiguousAmount, AnswerError, parse_answer
+from eligibility.answers import AmbiguousAmount, AnswerError, parse_answer, typed_currencies
 from eligibility.engine import Kind, QuestionRule
 
 PICKED_KINDS = frozenset({Kind.BOOLEAN, Kind.CHOICE, Kind.ORDINAL, Kind.COUNTRY, Kind.COUNTRIES})
@@ -160,6 +160,13 @@ class AnswerForm(forms.Form):
             )
         elif question.kind is Kind.COUNTRIES:
             raw = [code for code in (raw, self.data.get("also") or "") if code.strip()]
+        if question.kind is Kind.MONEY and self.currency:
+            named = typed_currencies(str(raw))
+            if named is not None and self.currency not in named:
+                raise forms.ValidationError(
+                    f"Enter {_what(question)} in {wording.currency_text(self.currency)}, the "
+                    "currency it is asked in: the amount you typed names another currency."
+                )
         try:
             value = parse_answer(question, raw)
         except AmbiguousAmount as exc:

@@ -85,10 +85,13 @@ def resume(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return redirect(_next_url(token, book, answers, timezone.localdate()))
 
 
-def _offer_currency(book: RuleBook, answers: dict[str, Any]) -> str:
-    """The currency of the job offer's country (a core question key), when a route there
-    says it, so that a salary question can show "EUR" beside the field."""
-    country = answers.get(questionnaire.OFFER_COUNTRY)
+def _money_currency(book: RuleBook, question: QuestionRule, answers: dict[str, Any]) -> str:
+    """The currency an amount is asked in: that of the question's own country ("United
+    Kingdom": GBP for the funds the UK asks for), else that of the job offer's country, when
+    a route there says it. "" when neither is known."""
+    country = questionnaire.section_countries(book).get(question.section) or answers.get(
+        questionnaire.OFFER_COUNTRY
+    )
     return next((r.currency for r in book.routes if r.country == country), "")
 
 
@@ -111,7 +114,7 @@ def _answer_form(
         question,
         data,
         initial=initial,
-        currency=_offer_currency(book, answers) if question.kind is Kind.MONEY else "",
+        currency=_money_currency(book, question, answers) if question.kind is Kind.MONEY else "",
         on=timezone.localdate(),
         answers=answers,
         year_question=year,

@@ -53,6 +53,12 @@ def format_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def currency_text(currency: str) -> str:
+    """ "EUR (€)", or the code alone when it has no symbol here."""
+    symbol = _SYMBOLS.get(currency)
+    return f"{currency} ({symbol})" if symbol else currency
+
+
 def format_money(amount: Decimal | int | float, currency: str) -> str:
     amount = _number(amount)
     places = 0 if amount == amount.to_integral_value() else 2

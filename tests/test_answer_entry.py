@@ -14,7 +14,7 @@ from eligibility.answers import AmbiguousAmount, AnswerError, money_readings, pa
 from eligibility.engine import Kind, QuestionRule
 from eligibility.forms import AnswerForm
 from eligibility.models import Answer, Assessment
-from tests.factories import blue_card
+from tests.factories import QuestionFactory, RouteFactory, blue_card
 
 SALARY = QuestionRule(
     "offered_salary", "What annual gross salary?", Kind.MONEY, short_label="offered salary",
@@ -233,3 +233,41 @@ def test_the_form_chooses_its_widget_by_the_kind_of_question(question, widget):
 def test_a_whole_number_gets_a_numeric_keyboard_and_money_a_decimal_one():
     assert AnswerForm(YEAR).inputmode == "numeric"
     assert AnswerForm(SALARY).inputmode == "decimal"
+
+
+@pytest.mark.parametrize("typed", ["$52,000.50", "£52k", "52000 USD", "¥52000", "₩52,000.50"])
+def test_a_salary_in_another_currency_is_refused_and_nothing_changes(client, assessment, typed):
+    client.post(salary_url(assessment), {"answer": "60 000"})
+    response = client.post(salary_url(assessment), {"answer": typed})
+    assert response.status_code == 200
+    assert (
+        "Enter your offered salary in EUR (€), the currency it is asked in: the amount you "
+        "typed names another currency." in response.content.decode()
+    )
+    assert saved_salary(assessment) == "60000"
+
+
+@pytest.mark.parametrize("typed", ["€52,000.50", "EUR 52,000.50", "52000.50 eur", "52 000,50"])
+def test_a_salary_in_the_offers_currency_or_none_is_taken(client, assessment, typed):
+    assert client.post(salary_url(assessment), {"answer": typed}).status_code == 302
+    assert saved_salary(assessment) == "52000.5"
+
+
+def test_funds_the_uk_asks_for_are_in_pounds_whatever_the_offers_country(client, assessment):
+    """Before: a German offer put "EUR" beside the UK's funds question (section "United
+    Kingdom"), and "€1,270" was taken for it."""
+    RouteFactory(slug="uk-hpi", name="High Potential Individual visa", country="GB", currency="GBP")
+    QuestionFactory(
+        key="uk_hpi_funds",
+        label="How much money have you held?",
+        short_label="funds held for 28 days",
+        kind="money",
+        section="United Kingdom",
+        min_value=0,
+    )
+    url = reverse("question", args=[assessment.token, "uk_hpi_funds"])
+    page = client.get(url).content.decode()
+    assert '<span class="input-suffix">GBP</span>' in page
+    response = client.post(url, {"answer": "€1,270"})
+    assert "Enter your funds held for 28 days in GBP (£)" in response.content.decode()
+    assert client.post(url, {"answer": "£1270"}).status_code == 302
