@@ -375,17 +375,8 @@ class AdviserBrief:
         return tuple(a for a in self.results.answer_lines if a not in shown)
 
     @property
-    def no_visa_needed(self) -> tuple[RouteSection, ...]:
-        return self._group("no_visa_needed")
-
-    @property
     def not_chosen(self) -> tuple[RouteSection, ...]:
         return self._group("not_chosen")
-
-    @property
-    def citizen_of(self) -> tuple[str, ...]:
-        """The destination countries the applicant is a citizen of."""
-        return tuple(dict.fromkeys(s.country_name for s in self.no_visa_needed))
 
     def _routes(self, numbers: Citations) -> tuple[RouteBrief, ...]:
         # In full: the best options and every route that fits. The other routes that may fit

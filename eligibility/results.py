@@ -550,8 +550,10 @@ class Results:
     def not_fitting(self) -> tuple[RouteSection, ...]:
         return next((g.sections for g in self.groups if g.key == "does_not_fit"), ())
 
-    def count(self, key: str) -> int:
-        return next((len(g.sections) for g in self.groups if g.key == key), 0)
+    @property
+    def citizen_of(self) -> tuple[str, ...]:
+        """The destination countries the applicant is a citizen of: no visa needed there."""
+        return tuple(dict.fromkeys(s.country_name for s in self.sections if s.result.needs_no_visa))
 
 
 def uses_offer(route: RouteRules) -> bool:

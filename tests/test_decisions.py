@@ -92,7 +92,9 @@ def test_best_options_name_each_route_with_its_country(client, routes):
 
 def test_a_citizen_of_the_destination_is_not_offered_its_visa(client, routes):
     page = results_page(client, assessment_with(citizenship=["CN"], age=25))
-    assert "K visa" not in section(page, "best-heading")
+    best = section(page, "best-heading")
+    assert "As a citizen of China, you need no visa to live and work there." in best
+    assert "K visa" not in best
     assert "K visa" in section(page, "group-no_visa_needed")
     assert "K visa" not in section(page, "compare-heading")
 
