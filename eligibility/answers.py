@@ -51,7 +51,6 @@ class AmbiguousAmount(AnswerError):
         self.readings = readings
 
 
-_CURRENCY: Final = re.compile(r"[€$£¥₩]|NZD|NZ|EUR|USD|US|GBP|KRW|JPY|CNY|CN|RMB", re.IGNORECASE)
 # Spaces, apostrophes and underscores group thousands: "52 000", "52'000".
 _GROUPING: Final = re.compile(r"(?<=\d)[\s'’_](?=\d{3}(?!\d))")
 _DIGITS: Final = re.compile(r"\d+(?:[.,]\d+)*")
@@ -83,6 +82,9 @@ _CURRENCY_MARKS: Final = (
     ("$", {"USD", "NZD"}),
     ("¥", {"JPY", "CNY"}),
 )
+
+
+_CURRENCY: Final = re.compile("|".join(re.escape(mark) for mark, _ in _CURRENCY_MARKS), re.I)
 
 
 def typed_currencies(text: str) -> frozenset[str] | None:

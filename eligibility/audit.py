@@ -6,33 +6,14 @@ from __future__ import annotations
 
 from auditlog.registry import auditlog
 
-from eligibility.models import (
-    KeyFact,
-    NextStep,
-    OpenQuestion,
-    Question,
-    Requirement,
-    RequirementValue,
-    Route,
-    Scenario,
-    ScenarioExpectation,
-)
+from eligibility.models import RULE_MODELS, Scenario, ScenarioExpectation
 
-RULE_MODELS = (
-    Question,
-    Route,
-    Requirement,
-    RequirementValue,
-    KeyFact,
-    OpenQuestion,
-    NextStep,
-    Scenario,
-    ScenarioExpectation,
-)
+# Scenarios are audited with the rules, though they do not change what applicants see.
+AUDITED_MODELS = (*RULE_MODELS, Scenario, ScenarioExpectation)
 
 
 def register_rule_models() -> None:
-    for model in RULE_MODELS:
+    for model in AUDITED_MODELS:
         if not auditlog.contains(model):
             # updated_at changes with every save; on its own it says nothing.
             auditlog.register(model, exclude_fields=["updated_at"])

@@ -11,6 +11,8 @@ import itertools
 from collections.abc import Iterable
 from typing import Any, Final
 
+from django.core.exceptions import ValidationError
+
 from eligibility import answers, engine
 from eligibility.currencies import ISO_4217
 from eligibility.models import (
@@ -23,7 +25,9 @@ from eligibility.models import (
     Requirement,
     RequirementValue,
     Route,
+    https_url,
     is_home_page,
+    page_url,
 )
 
 # How far ahead every gate of a published route must say what it is checked against.
@@ -192,11 +196,12 @@ def _route_problems(
 
 
 def _step_page_problems(step: NextStep) -> list[str]:
-    url = step.url.strip()
-    if not url.lower().startswith("https://"):
-        return [f"its official page {url or '(none)'} is not an https:// address."]
-    if is_home_page(url):
-        return [f"its official page {url} is a site's home page; link the page for the step."]
+    """What the admin says of the step's official page (models.https_url, models.page_url)."""
+    for validate in (https_url, page_url):
+        try:
+            validate(step.url)
+        except ValidationError as error:
+            return [f"its official page {step.url.strip() or '(none)'}: {error.messages[0]}"]
     return []
 
 

@@ -833,3 +833,8 @@ class ScenarioExpectation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scenario.name} / {self.route.slug}: {self.verdict}"
+
+
+# What the published rules are made of: a change to any of these changes the rules
+# (rules.watch_rule_changes) and is audited (audit.register_rule_models).
+RULE_MODELS = (Question, Route, Requirement, RequirementValue, KeyFact, OpenQuestion, NextStep)

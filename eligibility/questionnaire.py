@@ -149,6 +149,19 @@ def flow_key(book: RuleBook, answers: Mapping[str, Any]) -> FlowKey:
     return key
 
 
+def _add_conditions(keys: set[str], book: RuleBook, follow: Callable[[str], bool]) -> None:
+    """Add to `keys`, transitively, the questions their "ask only if" conditions ask, each
+    where `follow` allows it."""
+    questions = book.questions_by_key
+    pending = list(keys)
+    while pending:
+        question = questions.get(pending.pop())
+        for clause in question.ask_if if question else ():
+            if clause.question not in keys and follow(clause.question):
+                keys.add(clause.question)
+                pending.append(clause.question)
+
+
 def _may_be_asked(
     question: QuestionRule, book: RuleBook, answers: Mapping[str, Any], on: dt.date
 ) -> bool:
@@ -183,14 +196,7 @@ def could_still_ask(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> 
         for gate, check in checks:
             if check.outcome is Outcome.UNKNOWN:
                 needed.update(_gate_keys(gate))
-    questions = book.questions_by_key
-    pending = list(needed)
-    while pending:
-        question = questions.get(pending.pop())
-        for clause in question.ask_if if question else ():
-            if clause.question not in needed:
-                needed.add(clause.question)
-                pending.append(clause.question)
+    _add_conditions(needed, book, lambda key: True)
     return [
         q
         for q in book.questions
@@ -200,11 +206,11 @@ def could_still_ask(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> 
 
 def questions_to_ask(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> list[QuestionRule]:
     """Unanswered questions that are asked now, in the flow's order (see flow_key): their "ask
-        only if" holds and their answer could still change the verdict of a route in a country
-        the applicant picked. Where the applicant lives and the countries they would consider are
-    asked of everyone. Before the first
-        question of a country's own section come the general questions that some open route
-        could still need, so that no general question is asked after a country's section."""
+    only if" holds and their answer could still change the verdict of a route in a country the
+    applicant picked. Where the applicant lives and the countries they would consider are asked
+    of everyone. Before the first question of a country's own section come the general
+    questions that some open route could still need, so that no general question is asked
+    after a country's section."""
     matter = questions_that_matter(considered(book, answers), answers, on)
     questions = book.questions_by_key
     matter.update(key for key in ALWAYS_ASKED if key in questions and key not in answers)
@@ -273,14 +279,7 @@ def open_answers(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Ope
     keys: set[str] = set()
     for route in book.routes:
         keys.update(deciding_questions(route, answers, on))
-    questions = book.questions_by_key
-    pending = list(keys)
-    while pending:
-        question = questions.get(pending.pop())
-        for clause in question.ask_if if question else ():
-            if clause.question not in keys and answers.get(clause.question) is None:
-                keys.add(clause.question)
-                pending.append(clause.question)
+    _add_conditions(keys, book, lambda key: answers.get(key) is None)
     deciding = tuple(q for q in book.questions if q.key in keys)
     skipped = tuple(
         q
@@ -294,10 +293,6 @@ def open_answers(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Ope
 class Progress:
     answered: int
     at_most_left: int
-
-    @property
-    def step(self) -> int:
-        return self.answered + 1
 
 
 def progress(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Progress:
@@ -343,14 +338,6 @@ class RoutePanel:
     @property
     def fits(self) -> int:
         return self.count(Verdict.FITS)
-
-    @property
-    def may_fit(self) -> int:
-        return self.count(Verdict.MAY_FIT)
-
-    @property
-    def does_not_fit(self) -> int:
-        return self.count(Verdict.DOES_NOT_FIT)
 
     @property
     def ordered(self) -> list[PanelRoute]:

@@ -15,12 +15,9 @@ from django.db.models.signals import post_delete, post_save
 
 from eligibility import answers, engine
 from eligibility.models import (
-    KeyFact,
-    NextStep,
-    OpenQuestion,
+    RULE_MODELS,
     Question,
     Requirement,
-    RequirementValue,
     Route,
 )
 
@@ -227,15 +224,7 @@ def rules_changed(**kwargs: object) -> None:
 
 
 def watch_rule_changes() -> None:
-    for model in (
-        Question,
-        Route,
-        Requirement,
-        RequirementValue,
-        KeyFact,
-        OpenQuestion,
-        NextStep,
-    ):
+    for model in RULE_MODELS:
         uid = f"rules-changed-{model.__name__}"
         post_save.connect(rules_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(rules_changed, sender=model, dispatch_uid=uid)

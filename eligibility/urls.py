@@ -10,6 +10,7 @@ urlpatterns = [
     path("deleted/", views.deleted, name="deleted"),
     path("a/<slug:token>/", views.resume, name="resume"),
     path("a/<slug:token>/q/<slug:key>/", views.question, name="question"),
+    path("a/<slug:token>/q/<slug:key>/back/", views.back, name="back"),
     path("a/<slug:token>/check/", views.check, name="check"),
     path("a/<slug:token>/results/", views.results, name="results"),
     path("a/<slug:token>/results.pdf", views_pdf.results_pdf, name="results_pdf"),

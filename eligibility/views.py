@@ -137,8 +137,9 @@ def _step_context(
     if back_to:
         back_url = reverse(back_to, args=[token])
     else:
-        previous = questionnaire.previous_question(book, answers, question, on)
-        back_url = _question_url(token, previous.key) if previous else reverse("start")
+        # Working out the previous question replays the flow (tens of milliseconds), so it
+        # is done only when the applicant follows the link, not on every step.
+        back_url = reverse("back", args=[token, question.key])
     return {
         "assessment": assessment,
         "question": question,
@@ -154,6 +155,27 @@ def _step_context(
     }
 
 
+def _question_page(
+    token: str, key: str
+) -> tuple[Assessment, RuleBook, QuestionRule, dict[str, Any]]:
+    """The assessment, the rules, the question and the saved answers; a 404 for a wrong
+    token or an unknown question."""
+    assessment = _assessment(token)
+    book = current_rulebook()
+    question = book.questions_by_key.get(key)
+    if question is None:
+        raise Http404("No such question.")
+    return assessment, book, question, questionnaire.saved_answers(assessment, book)
+
+
+@require_GET
+def back(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
+    """The Back link of a question: to the question asked just before it, or to the start."""
+    _, book, current, answers = _question_page(token, key)
+    previous = questionnaire.previous_question(book, answers, current, timezone.localdate())
+    return redirect(_question_url(token, previous.key) if previous else reverse("start"))
+
+
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
@@ -162,12 +184,7 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     nothing and comes back with its message; an amount that reads two ways comes back asking
     which was meant, and nothing is saved until the applicant says. With `?next=check` or
     `?next=results` a good answer goes back to that page."""
-    assessment = _assessment(token)
-    book = current_rulebook()
-    rule = book.questions_by_key.get(key)
-    if rule is None:
-        raise Http404("No such question.")
-    answers = questionnaire.saved_answers(assessment, book)
+    assessment, book, rule, answers = _question_page(token, key)
     on = timezone.localdate()
     back_to = _back_to(request)
 

@@ -18,6 +18,7 @@ from eligibility.advisers import drafts, history
 from eligibility.models import MOST_NEXT_STEPS, NextStep, Route
 from eligibility.rules import load_rulebook
 from tests.factories import NextStepFactory, RouteFactory, adviser_user
+from tests.test_admin import route_form
 
 pytestmark = pytest.mark.django_db
 
@@ -95,18 +96,7 @@ def adviser(client):
 
 def route_page(route: Route, steps: list[dict[str, str]]) -> dict[str, str]:
     """What the route page posts with new next steps and no other rows."""
-    data = {
-        "name": route.name,
-        "slug": route.slug,
-        "country": route.country.code,
-        "status": route.status,
-        "currency": route.currency,
-        "last_verified_on": route.last_verified_on.isoformat(),
-        "last_verified_by": route.last_verified_by,
-        "review_interval_days": "90",
-    }
-    for prefix in ("requirements", "key_facts", "open_questions", "next_steps"):
-        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    data = route_form(route)
     data["next_steps-TOTAL_FORMS"] = str(len(steps))
     for i, step in enumerate(steps):
         fields = {

@@ -200,6 +200,21 @@ def test_the_back_link_follows_the_asked_order(client, catalogue):
     ) == catalogue.question(asked[-2])
 
 
+def test_the_back_link_leads_to_the_question_asked_before_and_from_the_first_to_start(client, db):
+    blue_card()
+    assessment = make_assessment(citizenship=["IN"])
+    page = client.get(q_url(assessment, "current_country")).content.decode()
+    back = reverse("back", args=[assessment.token, "current_country"])
+    assert f'<a class="back-link" href="{back}">Back</a>' in page
+    assert client.get(back).url == q_url(assessment, "citizenship")
+    assert client.get(reverse("back", args=[assessment.token, "citizenship"])).url == reverse(
+        "start"
+    )
+    assert (
+        client.get(reverse("back", args=[assessment.token, "no_such_question"])).status_code == 404
+    )
+
+
 # --- Honest progress --------------------------------------------------------------------------
 
 

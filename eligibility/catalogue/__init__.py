@@ -564,25 +564,12 @@ def _load_children(
             if start <= end:
                 day = "from the start" if start == dt.date.min else f"on {start.isoformat()}"
                 raise CatalogueError(f"{place}: two values are in force {day}.")
-    for j, item in enumerate(raw.get("open_questions") or [], start=1):
-        place = f"{where}, open question {j}"
-        _save(
-            OpenQuestion(
-                route=route,
-                order=j,
-                **_pick(item, OPEN_QUESTION_FIELDS, place),
-                **_source_fields(item, place),
-            ),
-            place,
-        )
-    for j, item in enumerate(raw.get("next_steps") or [], start=1):
-        place = f"{where}, next step {j}"
-        _save(
-            NextStep(
-                route=route,
-                order=j,
-                **_pick(item, NEXT_STEP_FIELDS, place),
-                **_source_fields(item, place),
-            ),
-            place,
-        )
+    ordered: tuple[tuple[str, str, type[OpenQuestion | NextStep], tuple[str, ...]], ...] = (
+        ("open_questions", "open question", OpenQuestion, OPEN_QUESTION_FIELDS),
+        ("next_steps", "next step", NextStep, NEXT_STEP_FIELDS),
+    )
+    for name, label, model, names in ordered:
+        for j, item in enumerate(raw.get(name) or [], start=1):
+            place = f"{where}, {label} {j}"
+            fields = {**_pick(item, names, place), **_source_fields(item, place)}
+            _save(model(route=route, order=j, **fields), place)
