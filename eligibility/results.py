@@ -343,13 +343,15 @@ def salary_floor(route: RouteRules, on: dt.date, offer_keys: frozenset[str]) -> 
         value = rule.value_on(on)
         if not _is_floor(rule, offer_keys):
             continue
-        if value is None or value.certainty is Certainty.NOT_REQUIRED:
+        if value is not None and value.certainty is Certainty.NOT_REQUIRED:
             continue
+        # No value on the date is a figure not yet published, never "no salary floor".
         text = wording.rule_text(rule, value, route.currency, on)
-        unclear = unclear or value.certainty is Certainty.UNCLEAR
+        unclear = unclear or value is None or value.certainty is Certainty.UNCLEAR
         if text not in pathways:
             pathways[text] = []
-            sources.append(value.source)
+            if value is not None:
+                sources.append(value.source)
         if rule.pathway and rule.pathway not in pathways[text]:
             pathways[text].append(rule.pathway)
     if not pathways:
@@ -358,7 +360,7 @@ def salary_floor(route: RouteRules, on: dt.date, offer_keys: frozenset[str]) -> 
         f"{'; '.join(names)}: {wording.lower_first(text)}" if names else text
         for text, names in pathways.items()
     )
-    return Cell(lines, sources[0], unclear)
+    return Cell(lines, sources[0] if sources else None, unclear)
 
 
 @dataclass(frozen=True, slots=True)

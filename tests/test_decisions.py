@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from eligibility.engine import Verdict
-from eligibility.models import Question, Route
+from eligibility.models import Question, RequirementValue, Route
 from eligibility.results import RANKING_RULE, build_results
 from eligibility.rules import load_rulebook
 from tests.factories import (
@@ -154,6 +154,36 @@ def test_answers_about_another_offer_do_not_count_against_a_route(db):
         "You have no job offer in the United States of America. "
         "With one, this route would fit on your other answers."
     )
+
+
+@pytest.mark.parametrize(
+    ("on", "floor"),
+    [
+        (dt.date(2025, 12, 31), "Offered salary must be at least €48,300 a year"),
+        (dt.date(2026, 1, 1), "Offered salary must be at least €50,700 a year"),
+    ],
+)
+def test_the_salary_floor_is_the_figure_in_force_on_the_day(db, on, floor):
+    blue_card()
+    answers = {"citizenship": ("IN",), "job_offer_country": "none"}
+    cell = build_results(load_rulebook(), answers, on).with_offer[0].salary_floor
+    assert cell.lines[0].startswith(floor)
+    assert not cell.unclear
+
+
+def test_a_salary_floor_with_no_figure_on_the_day_is_unpublished_not_absent(db):
+    """The day after the last published figure ends, the floor is unknown: it never reads as
+    "no salary floor", which would look better than the truth."""
+    RequirementValue.objects.filter(requirement__route=blue_card(), value=50700).update(
+        effective_until=dt.date(2026, 12, 31)
+    )
+    answers = {"citizenship": ("IN",), "job_offer_country": "none"}
+    book = load_rulebook()
+    on_the_day = build_results(book, answers, dt.date(2026, 12, 31)).with_offer[0].salary_floor
+    after = build_results(book, answers, dt.date(2027, 1, 1)).with_offer[0].salary_floor
+    assert on_the_day.lines[0].startswith("Offered salary must be at least €50,700 a year")
+    assert after.lines == ("Offered salary: no figure has been published for 1 January 2027 yet",)
+    assert after.unclear and after.published
 
 
 def test_a_route_without_a_salary_rule_says_so_rather_than_a_number(db):
