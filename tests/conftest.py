@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+from django.test import override_settings
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM use there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -12,8 +18,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def fresh_cache(settings):
     """Each test gets an empty cache of its own (rate-limit counters, cached rules), never a
     shared Redis that a flush would wipe for others."""
-    import uuid
-
     from eligibility import rules
 
     settings.CACHES = {
@@ -25,3 +29,42 @@ def fresh_cache(settings):
     rules.forget_cached_rulebook()
     yield
     rules.forget_cached_rulebook()
+
+
+class OneIterationPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Production's hasher, made fast: its hashes name their iterations, so app servers run
+    with production settings (test_concurrency) still check passwords set by a test, which
+    they could not with Django's usual test hasher, MD5."""
+
+    iterations = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher() -> Iterator[None]:
+    """Production's hashing is slow on purpose; tests create and log in advisers often."""
+    with override_settings(PASSWORD_HASHERS=[f"{__name__}.OneIterationPBKDF2PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def shipped_catalogue(django_db_setup: None, django_db_blocker: Any):
+    """The shipped catalogue loaded by `import_routes` once per run and rolled back at once,
+    so that tests expecting an empty database still see one."""
+    from tests.shipped_catalogue import import_and_roll_back
+
+    with django_db_blocker.unblock():
+        catalogue = import_and_roll_back()
+        # This fixture may run on a connection of its own (not the one tests hold); left
+        # open, PostgreSQL refuses to drop the test database at the end of the run.
+        connection.close()
+    return catalogue
+
+
+@pytest.fixture
+def imported_catalogue(db: None, shipped_catalogue):
+    """This test's database as `import_routes` leaves it after loading the shipped catalogue
+    (its rows put back, far faster than importing the file again). Not for tests that flush
+    the database (transaction=True, live_server): the rows refer to migration rows, such as
+    the core questions, that a flush removes."""
+    shipped_catalogue.insert()
+    return shipped_catalogue

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection, transaction
 
 from eligibility.advisers.scenarios import ScenarioRun, run_scenarios
-from eligibility.catalogue import CATALOGUE_PATH, import_catalogue, parse
+from eligibility.catalogue import CATALOGUE_PATH, parse
 from eligibility.models import ScenarioExpectation
-from eligibility.rules import load_rulebook
+from tests.shipped_catalogue import ShippedCatalogue
 
 # Read from the file only to give each check a test of its own.
 EXPECTED = [
@@ -32,12 +32,12 @@ class Checked:
 
 
 @pytest.fixture(scope="session")
-def checked(django_db_setup: None, django_db_blocker: Any) -> Checked:
+def checked(shipped_catalogue: ShippedCatalogue, django_db_blocker: Any) -> Checked:
     """The real catalogue loaded once, its scenarios run against its rules, and rolled back."""
+    book = shipped_catalogue.rulebook
     with django_db_blocker.unblock():
         with transaction.atomic():
-            import_catalogue(CATALOGUE_PATH.read_text(encoding="utf-8"))
-            book = load_rulebook()
+            shipped_catalogue.insert()
             runs = {(run.scenario_name, run.slug): run for run in run_scenarios(book)}
             expectations = list(
                 ScenarioExpectation.objects.values_list("route__slug", "verdict", "checks")

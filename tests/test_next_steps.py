@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 import pytest
-import yaml
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -272,7 +271,7 @@ def test_a_step_citing_a_source_newer_than_the_routes_last_check_is_a_problem():
 
 # --- The catalogue's steps ----------------------------------------------------------------------
 
-ROUTES = yaml.safe_load(catalogue.CATALOGUE_PATH.read_text(encoding="utf-8"))["routes"]
+ROUTES = catalogue.parse(catalogue.CATALOGUE_PATH.read_text(encoding="utf-8"))["routes"]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r["slug"] for r in ROUTES])

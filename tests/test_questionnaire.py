@@ -4,12 +4,10 @@ delete, with and without htmx."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -531,10 +529,7 @@ TYPICAL_PROFILES = {
 
 
 @pytest.fixture
-def catalogue(db):
-    from django.core.management import call_command
-
-    call_command("import_routes", stdout=io.StringIO())
+def catalogue(imported_catalogue):
     return load_rulebook()
 
 
@@ -568,9 +563,8 @@ def test_a_typical_profile_is_asked_only_what_can_change_a_verdict(catalogue, na
     ],
 )
 def test_a_hostile_answer_to_a_new_catalogue_question_keeps_the_saved_ones(
-    client, assessment, key, hostile
+    client, assessment, key, hostile, imported_catalogue
 ):
-    call_command("import_routes", stdout=io.StringIO())
     answer(client, assessment, "job_offer_country", "US")
     before = saved(assessment)
 
@@ -581,8 +575,7 @@ def test_a_hostile_answer_to_a_new_catalogue_question_keeps_the_saved_ones(
     assert saved(assessment) == before
 
 
-def test_full_width_digits_are_read_as_the_plain_amount(client, assessment):
+def test_full_width_digits_are_read_as_the_plain_amount(client, assessment, imported_catalogue):
     """Japanese and Chinese keyboards type "１２７０"; it is stored as 1270, never as text."""
-    call_command("import_routes", stdout=io.StringIO())
     answer(client, assessment, "uk_hpi_funds", "１２７０")
     assert saved(assessment)["uk_hpi_funds"] == "1270"

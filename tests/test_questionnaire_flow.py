@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import itertools
 import re
 from decimal import Decimal
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,8 +30,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def catalogue(db) -> RuleBook:
-    call_command("import_routes", stdout=io.StringIO())
+def catalogue(imported_catalogue) -> RuleBook:
     return load_rulebook()
 
 

@@ -293,6 +293,5 @@ def test_check_scenarios_runs_one_routes_checks():
     assert caught.value.returncode == 2
 
 
-def test_every_scenario_of_the_shipped_catalogue_passes():
-    call_command("import_routes", stdout=io.StringIO())
+def test_every_scenario_of_the_shipped_catalogue_passes(imported_catalogue):
     assert check_scenarios().endswith(" scenarios: all pass\n")
