@@ -87,3 +87,10 @@ bench-pdf: $(INSTALLED)
 .PHONY: bench-drafts
 bench-drafts: $(INSTALLED)
 	$(BIN)/python bench/drafts_bench.py
+
+# Benchmark, not a test: one answer step in process, with 13 and with 200 routes, against a
+# one-line template; ARGS=--profile (pyinstrument) or ARGS=--callgrind (instructions per
+# step). Results in bench-results/.
+.PHONY: bench-step
+bench-step: $(INSTALLED)
+	$(BIN)/python bench/step_bench.py $(ARGS)

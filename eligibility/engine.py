@@ -53,8 +53,9 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -212,7 +213,19 @@ class QuestionRule:
         return dict(self.choices).get(value, value)
 
     def rank(self, value: str) -> int:
-        return [v for v, _ in self.choices].index(value)
+        """The value's place among the choices; ValueError for a value not among them."""
+        try:
+            return _ranks(self.choices)[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not a choice") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _ranks(choices: tuple[tuple[str, str], ...]) -> dict[str, int]:
+    ranks: dict[str, int] = {}
+    for i, (value, _) in enumerate(choices):
+        ranks.setdefault(value, i)
+    return ranks
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,6 +550,8 @@ _MISSING: Final = object()
 
 
 def _as_number(value: Any) -> Decimal:
+    if type(value) is int:  # not a bool: Decimal("True") is refused, Decimal(True) is 1
+        return Decimal(value)
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
@@ -1112,6 +1127,425 @@ def should_ask(
 ) -> bool:
     """A question is asked when its "ask only if" holds (not merely might hold)."""
     return condition_outcome(question.ask_if, book.questions_by_key, answers, on) is Outcome.MET
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled routes: the questionnaire's quick questions, asked of every route on every step
+#
+# Each step of the questionnaire asks of every route "what is its verdict?" and "which open
+# questions could still change it?" (deciding_questions), before and after the answer. The
+# functions below answer both as the functions above do, from a form of each route worked out
+# once per rule book and date: a gate whose outcome does not depend on the answers is settled
+# once, the others read one answer each; outcomes are kept as bit masks (bit i: gate i of
+# `route.gates`), so a pathway is decided by a few integer operations and each "what if" of
+# deciding_questions costs a handful of them. Each compiled route also says which answers it
+# reads, so that a result worked out for some answers can be kept for as long as those stay.
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRoute:
+    """A route as its quick questions need it, whatever the answers and the date: its gates
+    (citizenship first, as in `route.gates`); per gate, the questions it reads (and so asks
+    while it is open); every answer the route reads; and per pathway, the mask of its gates,
+    of its plain gates, and its points groups as (bit, points at least 0), most first."""
+
+    route: RouteRules
+    gates: tuple[RequirementRule, ...]
+    asks: tuple[tuple[str, ...], ...]
+    reads: tuple[str, ...]
+    members: tuple[int, ...]
+    plain: tuple[int, ...]
+    scoring: tuple[tuple[tuple[tuple[int, int], ...], ...], ...]
+
+
+def gate_keys(gate: RequirementRule) -> Iterator[str]:
+    """The questions a gate's outcome depends on, so those an open gate asks: its own, the
+    month of a year, and what its "applies only if" asks."""
+    for rule in (gate, *gate.applies_if):
+        yield rule.question.key
+        if rule.question.month_key:
+            yield rule.question.month_key
+        if rule is not gate:
+            yield from gate_keys(rule)
+
+
+def compile_route(route: RouteRules) -> CompiledRoute:
+    gates = route.gates
+    layout = _layout(route, gates)
+    asks = tuple(tuple(dict.fromkeys(gate_keys(gate))) for gate in gates)
+    return CompiledRoute(
+        route=route,
+        gates=gates,
+        asks=asks,
+        reads=tuple(dict.fromkeys(key for keys in asks for key in keys)),
+        members=tuple(_mask(p.members) for p in layout),
+        plain=tuple(_mask(p.plain) for p in layout),
+        scoring=tuple(
+            tuple(
+                # Only the best item counts (see _group_totals), and never below nothing.
+                tuple(sorted(((1 << i, max(gates[i].points or 0, 0)) for i in ix), key=_most))
+                for ix in p.groups.values()
+            )
+            for p in layout
+        ),
+    )
+
+
+def _most(item: tuple[int, int]) -> int:
+    return -item[1]
+
+
+def _mask(indexes: Iterable[int]) -> int:
+    return sum(1 << i for i in set(indexes))
+
+
+# The gates of a route that compare one answer, by question: (question key, mask of those
+# gates, mask of those left to chance, each as (bit, question, operator, value, chance)).
+_Compared = tuple[str, int, int, tuple[tuple[int, QuestionRule, Operator, Any, bool], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOnDate:
+    """A compiled route on one date, each gate sorted by what its outcome needs: `settled`
+    gates have the same outcome whatever the answers (no value in force, an unclear one, not
+    available, not required), kept as two masks; `compared` gates compare one answer with
+    their value, by question (see _Compared); the others (an "applies only if", a period)
+    go to check_gate."""
+
+    route: CompiledRoute
+    on: dt.date
+    settled_not_met: int
+    settled_unknown: int
+    compared: tuple[_Compared, ...]
+    others: tuple[_Other, ...]
+    closed: bool
+    partial: bool
+
+
+# A check without "applies only if", on a date: (_SETTLED, rule, outcome), (_COMPARED, rule,
+# value, left to chance) or (_PERIOD, rule).
+_Simple = tuple[Any, ...]
+_SETTLED, _COMPARED, _PERIOD = range(3)
+# A gate with an "applies only if" (its own check, each condition's, whether its value is
+# left to chance), or a period; None for the gate's own check: check_gate, whole.
+_Other = tuple[int, RequirementRule, _Simple | None, tuple[_Simple, ...], bool]
+
+
+def _simple(rule: RequirementRule, on: dt.date) -> _Simple:
+    """The gate's own check on a date, as _check_value makes it, its "applies only if" aside."""
+    value = rule.value_on(on)
+    settled = _settled(rule, value)
+    if settled is not None:
+        return (_SETTLED, rule, settled)
+    assert value is not None
+    if isinstance(value.value, YearsBefore):
+        return (_PERIOD, rule)
+    return (_COMPARED, rule, value.value, value.certainty is Certainty.CHANCE)
+
+
+def _simple_check(
+    simple: _Simple, answers: Mapping[str, Any], on: dt.date
+) -> tuple[Outcome, str | None]:
+    """(outcome, question awaited) of _check_value, for a check compiled by _simple."""
+    if simple[0] == _SETTLED:
+        return simple[2], None
+    rule = simple[1]
+    if simple[0] == _COMPARED:
+        key = rule.question.key
+        answer = answers.get(key)
+        if answer is None:
+            return Outcome.UNKNOWN, key
+        try:
+            held = _holds(rule.question, rule.operator, answer, simple[2])
+        except _CANNOT_COMPARE:
+            pass  # _check_value logs it, and says what it makes of it
+        else:
+            if simple[3]:  # subject to chance: unknown; not subject: met
+                return (Outcome.UNKNOWN if held else Outcome.MET), None
+            return (Outcome.MET if held else Outcome.NOT_MET), None
+    check = _check_value(rule, answers, on)
+    return check.outcome, check.awaits
+
+
+def _other_check(
+    other: _Other, answers: Mapping[str, Any], on: dt.date
+) -> tuple[Outcome, str | None]:
+    """(outcome, question awaited) of check_gate, for a gate with an "applies only if"."""
+    _, rule, own, conditions, _ = other
+    if own is None:
+        check = check_gate(rule, answers, on)
+        return check.outcome, check.awaits
+    outcome, awaits = _simple_check(own, answers, on)
+    if not conditions:
+        return outcome, awaits
+    checked = [_simple_check(condition, answers, on) for condition in conditions]
+    applies = all_of(o for o, _ in checked)
+    if applies is Outcome.MET:
+        return outcome, awaits
+    if applies is Outcome.NOT_MET:
+        return rule.aside, None
+    # Whether it applies is unknown: see check_gate.
+    if outcome is rule.aside:
+        return outcome, awaits
+    pending = next((a for _, a in checked if a), None)
+    if outcome is Outcome.UNKNOWN:
+        return outcome, awaits or pending
+    return Outcome.UNKNOWN, pending
+
+
+def route_on(route: CompiledRoute, on: dt.date) -> RouteOnDate:
+    not_met = unknown = 0
+    compared: dict[str, list[tuple[int, QuestionRule, Operator, Any, bool]]] = {}
+    others: list[_Other] = []
+    for i, rule in enumerate(route.gates):
+        bit = 1 << i
+        value = rule.value_on(on)
+        settled = _settled(rule, value)
+        if rule.applies_if or (value is not None and isinstance(value.value, YearsBefore)):
+            chance = value is not None and value.certainty is Certainty.CHANCE
+            if any(condition.applies_if for condition in rule.applies_if):
+                others.append((bit, rule, None, (), chance))
+            else:
+                conditions = tuple(_simple(c, on) for c in rule.applies_if)
+                others.append((bit, rule, _simple(rule, on), conditions, chance))
+        elif settled is Outcome.NOT_MET:
+            not_met |= bit
+        elif settled is Outcome.UNKNOWN:
+            unknown |= bit
+        elif settled is None and value is not None:
+            chance = value.certainty is Certainty.CHANCE
+            compared.setdefault(rule.question.key, []).append(
+                (bit, rule.question, rule.operator, value.value, chance)
+            )
+    return RouteOnDate(
+        route=route,
+        on=on,
+        settled_not_met=not_met,
+        settled_unknown=unknown,
+        compared=tuple(
+            (
+                key,
+                _mask(bit.bit_length() - 1 for bit, *_ in gates),
+                _mask(bit.bit_length() - 1 for bit, *_, chance in gates if chance),
+                tuple(gates),
+            )
+            for key, gates in compared.items()
+        ),
+        others=tuple(others),
+        closed=route.route.closure_on(on) is not None,
+        partial=route.route.table_partial_on(on),
+    )
+
+
+def _settled(rule: RequirementRule, value: DatedValue | None) -> Outcome | None:
+    """The outcome _check_value gives whatever the answer, if it does."""
+    if value is None or value.certainty is Certainty.UNCLEAR:
+        return Outcome.UNKNOWN
+    if value.certainty is Certainty.NOT_AVAILABLE:
+        return Outcome.NOT_MET
+    if value.certainty is Certainty.NOT_REQUIRED:
+        return rule.aside
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A route under some answers on a date: its verdict; the masks of its gates NOT_MET and
+    UNKNOWN (the others are MET); each question an open gate awaits, with the mask of the
+    gates awaiting it, in the order of `route.gates`; and the mask of the awaiting gates that
+    are left to chance."""
+
+    verdict: Verdict
+    not_met: int
+    unknown: int
+    awaited: tuple[tuple[str, int], ...]
+    chance: int
+
+
+_CANNOT_COMPARE: Final = (ArithmeticError, TypeError, ValueError, IndexError, AttributeError)
+
+
+def standing(route: RouteOnDate, answers: Mapping[str, Any]) -> Standing:
+    """The verdict and gate outcomes that verdict_of(gate_outcomes(...)) gives. Reads only the
+    answers in `route.route.reads`."""
+    not_met, unknown, chance = route.settled_not_met, route.settled_unknown, 0
+    awaited: dict[str, int] = {}
+    for key, gates, by_chance, comparisons in route.compared:
+        answer = answers.get(key)
+        if answer is None:  # unanswered or "I don't know": every such gate awaits it
+            unknown |= gates
+            awaited[key] = gates
+            chance |= by_chance
+            continue
+        for bit, question, operator, target, left_to_chance in comparisons:
+            try:
+                held = _holds(question, operator, answer, target)
+            except _CANNOT_COMPARE:  # check_gate logs it, and says what it makes of it
+                check = check_gate(route.route.gates[bit.bit_length() - 1], answers, route.on)
+                if check.outcome is Outcome.NOT_MET:
+                    not_met |= bit
+                elif check.outcome is Outcome.UNKNOWN:
+                    unknown |= bit
+                continue
+            if left_to_chance:  # subject to chance: unknown; not subject: met
+                if held:
+                    unknown |= bit
+            elif not held:
+                not_met |= bit
+
+    for other in route.others:
+        outcome, awaits = _other_check(other, answers, route.on)
+        bit = other[0]
+        if outcome is Outcome.NOT_MET:
+            not_met |= bit
+        elif outcome is Outcome.UNKNOWN:
+            unknown |= bit
+        if awaits:
+            awaited[awaits] = awaited.get(awaits, 0) | bit
+            if other[4]:  # its value is left to chance
+                chance |= bit
+
+    # In the order of the first gate awaiting each (its lowest bit), as deciding_questions
+    # lists them. A gate awaits one question, so no two share a lowest bit.
+    firsts = sorted((mask & -mask, key, mask) for key, mask in awaited.items())
+    order = tuple((key, mask) for _, key, mask in firsts)
+    return Standing(_verdict(route, not_met, unknown), not_met, unknown, order, chance)
+
+
+def open_asks(route: CompiledRoute, now: Standing) -> set[str]:
+    """For a route that may fit, every question its open gates ask (could_still_ask)."""
+    if now.verdict is not Verdict.MAY_FIT:
+        return set()
+    unknown = now.unknown
+    return {key for i, keys in enumerate(route.asks) if unknown >> i & 1 for key in keys}
+
+
+def _verdict(route: RouteOnDate, not_met: int, unknown: int) -> Verdict:
+    """_decide on masks."""
+    if route.closed or not_met & 1:  # closed, or a citizen of the destination
+        return Verdict.DOES_NOT_FIT
+    compiled = route.route
+    pathways = zip(compiled.plain, compiled.scoring, strict=True)
+    return _best_of(pathways, not_met, unknown, compiled.route.points_needed, route.partial)
+
+
+_Pathways = Iterable[tuple[int, tuple[tuple[tuple[int, int], ...], ...]]]
+
+
+def _best_of(
+    pathways: _Pathways, not_met: int, unknown: int, needed: int | None, partial: bool
+) -> Verdict:
+    """FITS if some pathway is met, MAY_FIT if none is but some may be, else DOES_NOT_FIT:
+    _pathway_holds on masks, for each (plain gates, points groups)."""
+    undecided = False
+    for plain, scoring in pathways:
+        if not_met & plain:
+            continue
+        outcome = Outcome.UNKNOWN if unknown & plain else Outcome.MET
+        if scoring:
+            points = _points_on_masks(scoring, not_met, unknown, needed, partial)
+            if points is Outcome.NOT_MET:
+                continue
+            if points is Outcome.UNKNOWN:
+                outcome = Outcome.UNKNOWN
+        if outcome is Outcome.MET:
+            return Verdict.FITS
+        undecided = True
+    return Verdict.MAY_FIT if undecided else Verdict.DOES_NOT_FIT
+
+
+def _points_on_masks(
+    scoring: tuple[tuple[tuple[int, int], ...], ...],
+    not_met: int,
+    unknown: int,
+    needed: int | None,
+    partial: bool,
+) -> Outcome:
+    """_pathway_holds's points on masks: in each group the best item met counts (earned), and
+    the best item not failed (possible)."""
+    open_or_failed = not_met | unknown
+    earned = possible = 0
+    for group in scoring:
+        for bit, points in group:
+            if not open_or_failed & bit:
+                earned += points
+                break
+        for bit, points in group:
+            if not not_met & bit:
+                possible += points
+                break
+    return _points_outcome(earned, possible, needed, partial)
+
+
+def deciding(route: RouteOnDate, now: Standing, skip: Container[str] = ()) -> tuple[str, ...]:
+    """deciding_questions from the route's standing, less the questions in `skip` (those
+    already known to decide some route, say): the same questions, in the same order, by the
+    same test, with less work. A pathway that fails whatever the open answers (a gate not
+    met, or too few points even if every open item were met) fails under every assumption,
+    so only the questions of the other pathways are tried; an assumption is tried once
+    however many pathways make it; each "what if" is two verdicts on masks."""
+    if now.verdict is not Verdict.MAY_FIT:
+        return ()
+    awaited = [(key, mask) for key, mask in now.awaited if key not in skip]
+    if not awaited:
+        return ()
+    compiled = route.route
+    needed, partial = compiled.route.points_needed, route.partial
+    live = []
+    live_gates = 0
+    for members, plain, scoring in zip(
+        compiled.members, compiled.plain, compiled.scoring, strict=True
+    ):
+        if now.not_met & plain or (
+            scoring
+            and _points_on_masks(scoring, now.not_met, now.unknown, needed, partial)
+            is Outcome.NOT_MET
+        ):
+            continue
+        live.append((plain, scoring))
+        live_gates |= members
+    chance = now.chance
+    open_keys = [(key, mask) for key, mask in awaited if mask & live_gates]
+    found: set[str] = set()
+
+    def turns_on(not_met: int, unknown: int) -> None:
+        """Add to `found` each open question on which the verdict turns, the other gates
+        as in these masks."""
+        for key, mask in open_keys:
+            if key in found:
+                continue
+            not_met_else, unknown_else = not_met & ~mask, unknown & ~mask
+            if_met = _best_of(live, not_met_else, unknown_else, needed, partial)
+            # A chance gate's answer can only make it met or leave it to chance.
+            if_not = _best_of(
+                live, not_met_else | mask & ~chance, unknown_else | mask & chance, needed, partial
+            )
+            if if_met is not if_not:
+                found.add(key)
+
+    turns_on(now.not_met, now.unknown)  # no assumption about the other open answers
+    if len(found) < len(open_keys):
+        # Then for each pathway: its open answers favourable, the others not.
+        awaiting = 0
+        for _, mask in now.awaited:
+            awaiting |= mask
+        tried: set[int] = set()
+        for members in compiled.members:
+            favourable = 0
+            for _, mask in now.awaited:
+                if mask & members:
+                    favourable |= mask
+            if favourable & live_gates in tried:
+                continue
+            tried.add(favourable & live_gates)
+            unfavourable = awaiting & ~favourable
+            turns_on(
+                now.not_met & ~awaiting | unfavourable & ~chance,
+                now.unknown & ~awaiting | unfavourable & chance,
+            )
+            if len(found) == len(open_keys):
+                break
+    return tuple(key for key, _ in awaited if key in found)
 
 
 def uncovered_dates(

@@ -4,11 +4,14 @@ chooses its own widget by the question's kind; the template only draws it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.template.loader import render_to_string
+from django.utils import translation
 from django_countries import countries
 
 from eligibility import wording
@@ -79,8 +82,18 @@ class AnswerForm(forms.Form):
         if kind is Kind.BOOLEAN:
             return [("yes", "Yes"), ("no", "No")]
         if self.widget in ("country", "countries"):
-            return [*self.question.choices, *((code, str(name)) for code, name in countries)]
+            return list(_country_choices(translation.get_language(), self.question.choices))
         return list(self.question.choices)
+
+    @property
+    def country_options(self) -> str:
+        """The options of the country select, the answer shown chosen."""
+        return _country_options(self.question.choices, self.shown_value)
+
+    @property
+    def also_options(self) -> str:
+        """The options of the second citizenship's select, the one shown chosen."""
+        return _country_options(self.question.choices, self.shown_also)
 
     @property
     def confirming(self) -> bool:
@@ -200,6 +213,38 @@ class AnswerForm(forms.Form):
                 f"Choose a month no later than {self.on:%B} {self.on.year}: "
                 "it cannot be in the future."
             )
+
+
+# A country select has some 250 options, the same on every page but for the one chosen: drawing
+# them each time cost more than all the rest of a step, so each list is drawn once per
+# language and chosen option (a known code, or none) and kept.
+
+
+@functools.lru_cache(maxsize=32)
+def _country_choices(
+    language: str | None, extras: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The question's own choices ("No job offer"), then every country by its name."""
+    return (*extras, *((code, str(name)) for code, name in countries))
+
+
+def _country_options(extras: tuple[tuple[str, str], ...], chosen: str) -> str:
+    language = translation.get_language()
+    known = _country_codes(language, extras)
+    return _drawn_options(language, extras, chosen if chosen in known else "")
+
+
+@functools.lru_cache(maxsize=32)
+def _country_codes(language: str | None, extras: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(value for value, _ in _country_choices(language, extras))
+
+
+@functools.lru_cache(maxsize=2048)
+def _drawn_options(language: str | None, extras: tuple[tuple[str, str], ...], chosen: str) -> str:
+    return render_to_string(
+        "question.html#country_options",
+        {"choices": _country_choices(language, extras), "chosen": chosen},
+    )
 
 
 def _what(question: QuestionRule) -> str:

@@ -247,6 +247,10 @@ def current_rulebook() -> engine.RuleBook:
     if not isinstance(book, engine.RuleBook):
         book = load_rulebook()
         cache.set(key, book, timeout=RULEBOOK_SECONDS)
+    if _last_used is not None and book.version == _last_used[2].version:
+        # The same rules (the version is a hash of them): keep the object this process has
+        # used, and with it what the questionnaire compiled and worked out for it.
+        book = _last_used[2]
     _last_used = (generation, now, book)
     return book
 

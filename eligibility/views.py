@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -92,7 +95,7 @@ def _money_currency(book: RuleBook, question: QuestionRule, answers: dict[str, A
     country = questionnaire.section_countries(book).get(question.section) or answers.get(
         questionnaire.OFFER_COUNTRY
     )
-    return next((r.currency for r in book.routes if r.country == country), "")
+    return questionnaire.route_currency(book, country)
 
 
 def _answer_form(
@@ -109,7 +112,7 @@ def _answer_form(
         if question.kind is Kind.COUNTRIES:
             initial["answers"] = list(saved)
             initial["also"] = ", ".join(saved[1:])
-    year = next((q for q in book.questions if q.month_key == question.key), None)
+    year = questionnaire.year_question(book, question.key)
     return AnswerForm(
         question,
         data,
@@ -134,6 +137,7 @@ def _step_context(
     """`before`: the answers one step earlier, so that the route panel says what changed."""
     on = timezone.localdate()
     token = assessment.token
+    panel = questionnaire.route_panel(book, answers, on, before)
     if back_to:
         back_url = reverse(back_to, args=[token])
     else:
@@ -150,9 +154,22 @@ def _step_context(
         "back_url": back_url,
         "back_to": back_to,
         "progress": questionnaire.progress(book, answers, on),
-        "panel": questionnaire.route_panel(book, answers, on, before),
+        "panel": panel,
+        "panel_rows": _panel_rows(panel),
         "check_url": reverse("check", args=[token]),
     }
+
+
+def _panel_rows(panel: questionnaire.RoutePanel) -> str:
+    """The panel's lines, best verdicts first. A line depends only on its route and verdict,
+    so each is drawn once and kept: with many routes, drawing the lines afresh on every step
+    cost more than working out the verdicts."""
+    return mark_safe("".join(_panel_row(route) for route in panel.ordered))
+
+
+@functools.lru_cache(maxsize=4096)
+def _panel_row(route: questionnaire.PanelRoute) -> str:
+    return render_to_string("question.html#panel_route", {"route": route})
 
 
 def _question_page(
