@@ -9,17 +9,19 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run serve bench test lint format lock clean
+.PHONY: help setup run serve worker bench test lint format lock clean
 
 help:
 	@echo "make run    set up (environment, database, routes) and serve at http://$(HOST):$(PORT)"
 	@echo "make setup  the same without serving; safe to repeat"
 	@echo "make serve  production server (gunicorn, DEBUG off); configure it with the environment"
+	@echo "make worker PDF workers for make serve (PDF_WORKERS processes, default 1)"
 	@echo "make bench  load benchmark on PostgreSQL (results in bench-results/)"
 	@echo "make test   the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   recompute requirements.lock from pyproject.toml"
 	@echo "make bench-pdf  time the 13-route results PDF against WeasyPrint's floor"
+	@echo "make bench-step  time one answer step in process (13 and 200 routes); ARGS=--profile or ARGS=--callgrind"
 	@echo "make bench-drafts  time drafting, the impact report and publishing on the largest route"
 
 $(INSTALLED): requirements.lock
@@ -33,21 +35,38 @@ setup: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_routes
 
+# PDF workers, each started afresh whenever it exits (it does after PDF_WORKER_MOST_TASKS
+# PDFs or past PDF_WORKER_MOST_MB), at a lower CPU priority than the web processes.
+PDF_WORKER_LOOP = while :; do nice -n 10 $(BIN)/python manage.py pdf_worker -v0 || sleep 1; done
+
 run: setup
 	@echo
-	@echo "Serving Route Finder at http://$(HOST):$(PORT)/ (admin at /admin/)."
+	@echo "Serving Route Finder at http://$(HOST):$(PORT)/ (admin at /admin/), with one PDF worker."
 	@echo "To create an adviser login: $(BIN)/python manage.py createsuperuser"
 	@echo "  (or create a staff user in the admin and add it to the Adviser group)."
 	@echo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; ( $(PDF_WORKER_LOOP) ) & \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: DEBUG off, so SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL etc. come from the
 # environment (README, Configuration). WEB_CONCURRENCY workers x WEB_THREADS threads.
 serve: setup
 	DEBUG=False $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo
+	@echo "PDFs are made by PDF workers, not by these web processes: run 'make worker' beside"
+	@echo "this server, on this machine or any other with the same DATABASE_URL (PDF_WORKERS=2"
+	@echo "make worker for two). Without one, applicants' PDFs wait in the queue."
+	@echo
 	DEBUG=False $(BIN)/gunicorn eligibility.wsgi --bind $(HOST):$(PORT) \
 		--workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} --threads $${WEB_THREADS:-1} \
 		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+# PDF workers for `make serve`: PDF_WORKERS processes (default 1) taking PDFs from the queue
+# in the database, on this machine or any other; Ctrl-C stops them all.
+worker: $(INSTALLED)
+	@echo "Starting $${PDF_WORKERS:-1} PDF worker(s); Ctrl-C stops them."
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; for _ in $$(seq $${PDF_WORKERS:-1}); do \
+		( $(PDF_WORKER_LOOP) ) & done; wait
 
 # Load benchmark on PostgreSQL (a benchmark, not a test); see bench/README.md.
 bench: $(INSTALLED)

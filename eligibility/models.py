@@ -759,6 +759,52 @@ class Answer(models.Model):
         return f"{self.question_key}={self.value!r}"
 
 
+class ResultsPdf(models.Model):
+    """The results as a PDF for one assessment, made by a PDF worker (eligibility.pdf_jobs),
+    not by the web process that was asked. Kept, so that asking again with the same answers,
+    rules, day, paper and link choice (the fingerprint) is served without rendering again;
+    deleted with its assessment, and by purge_assessments once PDF_KEEP_HOURS old."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a PDF worker"
+        RENDERING = "rendering", "Being made"
+        READY = "ready", "Ready"
+        TOO_LONG = "too_long", "Too long to print"
+        FAILED = "failed", "Failed"
+
+    PENDING = (Status.QUEUED, Status.RENDERING)
+
+    assessment = models.ForeignKey(Assessment, related_name="pdfs", on_delete=models.CASCADE)
+    fingerprint = models.CharField(max_length=64)
+    page_size = models.CharField(max_length=10)
+    # Printed in the PDF only when the applicant asked for it.
+    resume_url = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    content = models.BinaryField(null=True, editable=False)
+    pages = models.PositiveIntegerField(null=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            # At most one PDF being made per assessment: twelve clicks render once.
+            models.UniqueConstraint(
+                fields=["assessment"],
+                condition=models.Q(status__in=["queued", "rendering"]),
+                name="one_pdf_in_the_making_per_assessment",
+            )
+        ]
+        indexes = [models.Index(fields=["assessment", "fingerprint"])]
+
+    def __str__(self) -> str:
+        return f"PDF {self.pk} of assessment {self.assessment_id}: {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+
 class RouteRevision(models.Model):
     """A route as it was published: its catalogue entry (catalogue.export_route), who drafted
     it and who reviewed and published it. The history advisers read and revert to."""

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -39,6 +39,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from eligibility import questionnaire
 from eligibility.engine import Outcome, RuleBook, Source
+from eligibility.pdf_jobs import PageSize, filename, page_size_for
 from eligibility.results import (
     BestOption,
     OfferRoute,
@@ -51,36 +52,9 @@ from eligibility.results import (
 
 logger = logging.getLogger(__name__)
 
-PageSize = Literal["A4", "letter"]
-
-# Countries whose standard paper is US Letter; everyone else uses A4.
-LETTER_REGIONS = frozenset(
-    {"US", "CA", "MX", "PH", "CL", "CO", "CR", "DO", "GT", "NI", "PA", "PR", "SV", "VE"}
-)
-
 # Relative URLs in the page (`/static/css/app.css`) resolve against this base, which the
 # fetcher maps to the static files; nothing else under it is readable.
 BASE_URL = "file:///"
-
-
-def page_size_for(accept_language: str) -> PageSize:
-    """Letter when the browser's most preferred language names a Letter country (en-US,
-    en-CA, es-MX, fil-PH...), A4 otherwise, including when no region is given."""
-    best, best_q = "", -1.0
-    for part in accept_language.split(","):
-        tag, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and tag != "*" and quality > best_q:
-            best, best_q = tag, quality
-    regions = [s for s in best.replace("_", "-").split("-")[1:] if len(s) == 2 and s.isalpha()]
-    return "letter" if regions and regions[0].upper() in LETTER_REGIONS else "A4"
 
 
 class FetchRefused(ValueError):
@@ -164,16 +138,45 @@ def _page_size_css(size: PageSize) -> CSS:
 PDF_VARIANT = "pdf/ua-1"
 
 
-def render_pdf(html: str, page_size: PageSize = "A4") -> bytes:
-    """The tagged PDF of a page of HTML with its own print stylesheets, on paper of the given
-    size. Only static files are fetched (see StaticFilesFetcher)."""
+class TooLong(Exception):
+    """The PDF would be longer than it may be: `pages` pages, or None when the page was
+    refused before it was laid out."""
+
+    def __init__(self, pages: int | None) -> None:
+        super().__init__(f"{pages or 'too many'} pages")
+        self.pages = pages
+
+
+def lay_out(
+    html: str,
+    page_size: PageSize = "A4",
+    *,
+    most_pages: int | None = None,
+    most_html_kb: int | None = None,
+) -> Any:
+    """A page of HTML laid out in pages (a WeasyPrint Document) with its own print
+    stylesheets, on paper of the given size. Only static files are fetched (see
+    StaticFilesFetcher). Raises TooLong past `most_pages`, or, before laying out (the costly
+    part), past `most_html_kb` of HTML."""
+    if most_html_kb is not None and len(html) > most_html_kb * 1000:
+        raise TooLong(None)
     document = HTML(
         string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher(), media_type="print"
-    )
-    pdf: bytes = document.write_pdf(
-        stylesheets=[_page_size_css(page_size)], pdf_variant=PDF_VARIANT
-    )
+    ).render(stylesheets=[_page_size_css(page_size)], pdf_variant=PDF_VARIANT)
+    if most_pages is not None and len(document.pages) > most_pages:
+        raise TooLong(len(document.pages))
+    return document
+
+
+def write(document: Any) -> bytes:
+    """The tagged PDF of a laid-out document."""
+    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
     return pdf
+
+
+def render_pdf(html: str, page_size: PageSize = "A4") -> bytes:
+    """The tagged PDF of a page of HTML (see lay_out)."""
+    return write(lay_out(html, page_size))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,12 +420,16 @@ def results_for(book: RuleBook, answers: Mapping[str, Any], on: dt.date) -> Resu
     )
 
 
+def results_html(results: Results, *, resume_url: str = "") -> str:
+    """The adviser's brief of these results as HTML for WeasyPrint. `resume_url`, when
+    given, is printed as the link back to the live result; without it the PDF holds no link
+    to the applicant's answers."""
+    return render_to_string(RESULTS_TEMPLATE, {"brief": AdviserBrief(results, resume_url)})
+
+
 def render_results(results: Results, page_size: PageSize = "A4", *, resume_url: str = "") -> bytes:
-    """The adviser's PDF of these results. `resume_url`, when given, is printed as the link
-    back to the live result; without it the PDF holds no link to the applicant's answers."""
-    html = render_to_string(RESULTS_TEMPLATE, {"brief": AdviserBrief(results, resume_url)})
-    return render_pdf(html, page_size)
+    """The adviser's PDF of these results (see results_html)."""
+    return render_pdf(results_html(results, resume_url=resume_url), page_size)
 
 
-def filename(on: dt.date) -> str:
-    return f"route-finder-results-{on.isoformat()}.pdf"
+__all__ = ["PageSize", "filename", "page_size_for"]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_countries",
     "axes",
     "auditlog",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,32 @@ AXES_VERBOSE = False
 BENCH_MODE = envbool("BENCH_MODE", "False")
 if BENCH_MODE:
     MIDDLEWARE.insert(0, "eligibility.bench.QueryCountMiddleware")
+
+# PDFs are made by PDF workers (`make worker`: manage.py pdf_worker), never by the web
+# processes: the web process queues a task in the database the app already uses, and any
+# number of workers on any number of machines take tasks from it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["pdf"],
+    }
+}
+# Per client IP: at most this many PDFs asked for per window (HTTP 429 beyond).
+PDF_REQUESTS_LIMIT = envint("PDF_REQUESTS_LIMIT", "10")
+PDF_REQUESTS_WINDOW_SECONDS = envint("PDF_REQUESTS_WINDOW_SECONDS", "60")
+# A results PDF longer than this is not made; the applicant is told why (the brief is 5 to 7
+# pages; only a catalogue gone wrong gives 40). The HTML is measured first, so that a page
+# far too long is refused before WeasyPrint lays it out.
+PDF_MOST_PAGES = envint("PDF_MOST_PAGES", "40")
+PDF_MOST_HTML_KB = envint("PDF_MOST_HTML_KB", "2000")
+# A rendering that takes longer than this is stopped and reported as failed.
+PDF_MOST_SECONDS = envint("PDF_MOST_SECONDS", "60")
+# Stored PDFs are a cache: purge_assessments deletes those older than this.
+PDF_KEEP_HOURS = envint("PDF_KEEP_HOURS", "24")
+# A PDF worker exits (and `make worker` starts a fresh one) after this many PDFs, or as soon
+# as it holds more than this much memory: one huge document cannot keep memory taken.
+PDF_WORKER_MOST_TASKS = envint("PDF_WORKER_MOST_TASKS", "100")
+PDF_WORKER_MOST_MB = envint("PDF_WORKER_MOST_MB", "300")
 
 # How long an applicant's answers are kept before purge_assessments removes them.
 ASSESSMENT_RETENTION_DAYS = envint("ASSESSMENT_RETENTION_DAYS", "30")

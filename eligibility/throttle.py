@@ -1,11 +1,13 @@
-"""How fast one client may create assessments. Counters live in the cache (Redis in
-production), so every app process on every machine counts the same client against one limit."""
+"""How fast one client may create assessments and ask for PDFs. Counters live in the cache
+(Redis in production), so every app process on every machine counts the same client against
+one limit."""
 
 from __future__ import annotations
 
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,49 +27,95 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def seconds_until_allowed(request: HttpRequest) -> int:
+@dataclass(frozen=True)
+class Limit:
+    """At most `setting` (a number of requests) per `setting`_WINDOW_SECONDS, per client."""
+
+    key: str
+    setting: str
+    title: str
+    reason: str
+    meanwhile: str
+
+    @property
+    def most(self) -> int:
+        return int(getattr(settings, self.setting))
+
+    @property
+    def window(self) -> int:
+        return int(getattr(settings, f"{self.setting.removesuffix('_LIMIT')}_WINDOW_SECONDS"))
+
+
+NEW_ASSESSMENTS = Limit(
+    "new-assessment",
+    "NEW_ASSESSMENTS_LIMIT",
+    "Too many new assessments",
+    "So many assessments were started from your connection in a short time that we have "
+    "paused new ones.",
+    "Assessments you have already started still work: use the link you saved.",
+)
+PDF_REQUESTS = Limit(
+    "pdf",
+    "PDF_REQUESTS_LIMIT",
+    "Too many PDFs asked for",
+    "So many PDFs were asked for from your connection in a short time that we have paused "
+    "new ones.",
+    "Your results page still works, and a PDF already made can still be downloaded.",
+)
+
+
+def seconds_until_allowed(request: HttpRequest, limit: Limit = NEW_ASSESSMENTS) -> int:
     """Count this request against the client's limit; 0 when it is within the limit, else how
     many seconds until the current window ends. Fixed windows: one cache round trip to add
     the counter and one to increment it, atomic in Redis."""
-    window = settings.NEW_ASSESSMENTS_WINDOW_SECONDS
+    window = limit.window
     now = time.time()
     started = int(now // window) * window
-    key = f"throttle:new-assessment:{client_ip(request)}:{started}"
+    key = f"throttle:{limit.key}:{client_ip(request)}:{started}"
     cache.add(key, 0, timeout=window + 1)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr: this request opens a new window
         cache.add(key, 1, timeout=window + 1)
         count = 1
-    if count <= settings.NEW_ASSESSMENTS_LIMIT:
+    if count <= limit.most:
         return 0
     return max(1, int(started + window - now + 0.999))
 
 
-def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+def too_many_requests(
+    request: HttpRequest, retry_after: int, limit: Limit = NEW_ASSESSMENTS
+) -> HttpResponse:
     minutes = -(-retry_after // 60)
     response = render(
         request,
         "429.html",
-        {"retry_after": retry_after, "minutes": minutes, "limit": settings.NEW_ASSESSMENTS_LIMIT},
+        {"retry_after": retry_after, "minutes": minutes, "limit": limit},
         status=429,
     )
     response["Retry-After"] = str(retry_after)
     return response
 
 
-def limit_new_assessments[View: Callable[..., HttpResponse]](view: View) -> View:
-    """Answer 429 with a readable page when the client has started too many assessments in
-    the current window. Only the view that creates assessments wears this."""
+def limited[View: Callable[..., HttpResponse]](limit: Limit) -> Callable[[View], View]:
+    """Answer 429 with a readable page when the client has gone past `limit` in the current
+    window."""
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        retry_after = seconds_until_allowed(request)
-        if retry_after:
-            return too_many_requests(request, retry_after)
-        return view(request, *args, **kwargs)
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            retry_after = seconds_until_allowed(request, limit)
+            if retry_after:
+                return too_many_requests(request, retry_after, limit)
+            return view(request, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+# Only the view that creates assessments wears this.
+limit_new_assessments = limited(NEW_ASSESSMENTS)
 
 
 def admin_locked_out(

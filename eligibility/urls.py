@@ -13,7 +13,9 @@ urlpatterns = [
     path("a/<slug:token>/q/<slug:key>/back/", views.back, name="back"),
     path("a/<slug:token>/check/", views.check, name="check"),
     path("a/<slug:token>/results/", views.results, name="results"),
-    path("a/<slug:token>/results.pdf", views_pdf.results_pdf, name="results_pdf"),
+    path("a/<slug:token>/pdf/", views_pdf.ask_for_pdf, name="ask_for_pdf"),
+    path("a/<slug:token>/pdf/<int:pdf_id>/", views_pdf.pdf_status, name="pdf"),
+    path("a/<slug:token>/pdf/<int:pdf_id>/file/", views_pdf.pdf_file, name="pdf_file"),
     path("a/<slug:token>/delete/", views.delete, name="delete"),
     path("admin/", admin.site.urls),
 ]

@@ -140,9 +140,8 @@ def database_url_of_the_tests() -> str:
 
 
 @pytest.fixture
-def two_servers(rules, tmp_path) -> Iterator[list[str]]:
-    """Two gunicorn servers with production settings (plain HTTP on 127.0.0.1), sharing the
-    test database and one Redis, and nothing else."""
+def production_env(tmp_path) -> dict[str, str]:
+    """Production settings (plain HTTP on 127.0.0.1) on the test database and one Redis."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     env.update(
         DEBUG="False",
@@ -157,6 +156,13 @@ def two_servers(rules, tmp_path) -> Iterator[list[str]]:
         NEW_ASSESSMENTS_LIMIT="1",
         NEW_ASSESSMENTS_WINDOW_SECONDS="3600",
     )
+    return env
+
+
+@pytest.fixture
+def two_servers(rules, production_env) -> Iterator[list[str]]:
+    """Two gunicorn servers sharing the test database and one Redis, and nothing else."""
+    env = production_env
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -320,3 +326,61 @@ def test_the_rate_limit_and_an_advisers_edit_are_shared_by_both_servers(two_serv
     status, _, page = second.request(f"/a/{assessment.token}/q/age/")
     assert status == 200
     assert "What is your age today?" in page
+
+
+def mapped_libraries(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_a_pdf_asked_for_over_http_is_made_by_a_worker_process_and_downloaded(
+    two_servers, production_env
+):
+    """The web servers queue the PDF; a real `manage.py pdf_worker` makes it; the applicant
+    polls the status page and downloads the file. No web process ever loads Pango."""
+    assessment = Assessment.objects.create()
+    Answer.objects.create(assessment=assessment, question_key="age", value=30)
+    token = assessment.token
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "pdf_worker", "--no-startup-delay", "-v0"],
+        cwd=ROOT,
+        env=production_env,
+    )
+    try:
+        browser = Browser(two_servers)
+        csrf = browser.csrf(f"/a/{token}/results/")
+        status, status_url, _ = browser.request(f"/a/{token}/pdf/", {"csrfmiddlewaretoken": csrf})
+        assert status == 302 and status_url.startswith(f"/a/{token}/pdf/"), status
+        deadline = time.monotonic() + 120
+        while True:
+            status, _, page = browser.request(status_url)
+            assert status == 200
+            if "Your PDF is ready" in page:
+                break
+            assert "being prepared" in page, page
+            assert time.monotonic() < deadline, "the worker made no PDF in 120 s"
+            time.sleep(0.3)
+        opener = urllib.request.build_opener()
+        with opener.open(f"{two_servers[0]}{status_url}file/", timeout=30) as response:
+            assert response.headers["Content-Type"] == "application/pdf"
+            assert response.read().startswith(b"%PDF-")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert worker.returncode == 0  # stopped between PDFs: a clean exit
+    web_workers = gunicorn_workers()
+    assert len(web_workers) == 2
+    for pid in web_workers:
+        assert "libpango" not in mapped_libraries(pid)
+
+
+def gunicorn_workers() -> list[int]:
+    """The worker processes of the servers this test process started."""
+    parents = {}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (process / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(process.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    servers = {pid for pid, parent in parents.items() if parent == os.getpid()}
+    return [pid for pid, parent in parents.items() if parent in servers]

@@ -114,7 +114,7 @@ def test_an_assessment_past_its_retention_period_is_a_404_before_the_purge_runs(
         created_at=timezone.now() - dt.timedelta(days=31)
     )
     assert client.get(reverse("check", args=[assessment.token])).status_code == 404
-    assert client.get(reverse("results_pdf", args=[assessment.token])).status_code == 404
+    assert client.post(reverse("ask_for_pdf", args=[assessment.token])).status_code == 404
 
 
 def test_an_assessment_a_day_inside_its_retention_period_is_still_served(

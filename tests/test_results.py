@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from eligibility.models import Answer, Assessment, Question, RequirementValue, Route
+from eligibility.models import Answer, Assessment, Question, RequirementValue, ResultsPdf, Route
 from tests.factories import (
     KeyFactFactory,
     OpenQuestionFactory,
@@ -20,6 +20,7 @@ from tests.factories import (
     joint_route,
     unclear_k_visa,
 )
+from tests.pdf_queue import work_off_pdf_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +228,8 @@ def test_a_stored_condition_or_value_that_cannot_be_read_never_breaks_a_page(cli
     assert "Shown while its rule is unread." in page
     assert "could not be checked; advisers have been told" in page
     token = assessment.token
-    for name in ("check", "results_pdf"):
-        assert client.get(reverse(name, args=[token])).status_code == 200
+    assert client.get(reverse("check", args=[token])).status_code == 200
+    assert client.post(reverse("ask_for_pdf", args=[token])).status_code == 302
+    work_off_pdf_queue()
+    assert ResultsPdf.objects.get().status == ResultsPdf.Status.READY
     assert client.get(reverse("question", args=[token, "offered_salary"])).status_code == 200

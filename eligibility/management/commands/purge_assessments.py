@@ -1,6 +1,7 @@
 """python manage.py purge_assessments [--older-than DAYS]: delete assessments (and so their
-answers) started more than DAYS ago, as the start page promises; DAYS defaults to
-ASSESSMENT_RETENTION_DAYS. Run it daily, e.g. from cron."""
+answers and PDFs) started more than DAYS ago, as the start page promises; DAYS defaults to
+ASSESSMENT_RETENTION_DAYS. Also deletes stored PDFs older than PDF_KEEP_HOURS, and finished
+PDF tasks as old. Run it daily, e.g. from cron."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from eligibility.models import Assessment
+from eligibility.pdf_jobs import purge_old_pdfs
 
 
 def purge_assessments(older_than_days: int, now: dt.datetime | None = None) -> int:
@@ -44,3 +46,7 @@ class Command(BaseCommand):
         count = purge_assessments(days)
         noun = "assessment" if count == 1 else "assessments"
         self.stdout.write(f"Deleted {count} {noun} older than {days} days.")
+        pdfs = purge_old_pdfs()
+        noun = "PDF" if pdfs == 1 else "PDFs"
+        hours = settings.PDF_KEEP_HOURS
+        self.stdout.write(f"Deleted {pdfs} stored {noun} older than {hours} hours.")
