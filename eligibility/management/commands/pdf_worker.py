@@ -70,5 +70,14 @@ class Command(db_worker.Command):
             excluded_queue_names=[],
         )
         worker.most_mb = options["max_memory"]
+        warm_up()
         worker.configure_signals()
         worker.run()
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and the fonts before the first PDF, not during it: a fresh worker's
+    first PDF took seconds longer than the next."""
+    from eligibility import pdf
+
+    pdf.render_pdf('<html lang="en"><title>Warm-up</title><p>Route Finder 路线 경로</p></html>')
