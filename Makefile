@@ -74,8 +74,9 @@ bench: $(INSTALLED)
 		-r requirements-bench.lock
 	$(BIN)/python bench/run.py
 
+# On every CPU (pytest-xdist; each worker has its own test database). TEST_WORKERS=0 for one.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto}
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

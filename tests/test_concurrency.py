@@ -374,13 +374,18 @@ def test_a_pdf_asked_for_over_http_is_made_by_a_worker_process_and_downloaded(
 
 
 def gunicorn_workers() -> list[int]:
-    """The worker processes of the servers this test process started."""
-    parents = {}
+    """The worker processes of the gunicorn servers this test process started."""
+    parents, commands = {}, {}
     for process in Path("/proc").glob("[0-9]*"):
         try:
             stat = (process / "stat").read_text()
+            commands[int(process.name)] = (process / "cmdline").read_bytes()
         except OSError:
             continue
         parents[int(process.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    servers = {pid for pid, parent in parents.items() if parent == os.getpid()}
+    servers = {
+        pid
+        for pid, parent in parents.items()
+        if parent == os.getpid() and b"gunicorn" in commands.get(pid, b"")
+    }
     return [pid for pid, parent in parents.items() if parent in servers]
