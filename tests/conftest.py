@@ -68,3 +68,23 @@ def imported_catalogue(db: None, shipped_catalogue):
     the core questions, that a flush removes."""
     shipped_catalogue.insert()
     return shipped_catalogue
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """On PostgreSQL, the test database can only be dropped once nobody is connected. A
+    server or worker process that a test stopped may still be closing its connection at
+    that moment (seen once in CI with pytest-xdist); end such sessions, and name them."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid), application_name, state, left(query, 80) "
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            for _, application, state, query in cursor.fetchall():
+                print(f"\nEnded a session left on the test database: {application} {state} {query}")
+        connection.close()
