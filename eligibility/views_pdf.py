@@ -5,21 +5,17 @@ wrong token, a deleted and an expired assessment give the same 404 as every othe
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from eligibility import pdf_jobs
 from eligibility.models import Assessment, ResultsPdf
 from eligibility.throttle import PDF_REQUESTS, limited
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from eligibility.views import HtmxHttpRequest
 
 
 def _pdf(token: str, pdf_id: int) -> ResultsPdf:
