@@ -92,6 +92,8 @@ lock:
 		--python-version 3.12 -o requirements.lock
 	$(PYTHON) -m uv pip compile pyproject.toml --extra bench --generate-hashes \
 		--python-version 3.12 -c requirements.lock -o requirements-bench.lock
+	$(PYTHON) -m uv pip compile pyproject.toml --extra audit --generate-hashes \
+		--python-version 3.12 -c requirements.lock -o requirements-audit.lock
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache
