@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run serve worker bench test lint format lock clean
+.PHONY: help setup run serve worker bench audit test lint format lock clean
 
 help:
 	@echo "make run    set up (environment, database, routes) and serve at http://$(HOST):$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make serve  production server (gunicorn, DEBUG off); configure it with the environment"
 	@echo "make worker PDF workers for make serve (PDF_WORKERS processes, default 1)"
 	@echo "make bench  load benchmark on PostgreSQL (results in bench-results/)"
+	@echo "make audit  known vulnerabilities in the locked dependencies (pip-audit; needs a network)"
 	@echo "make test   the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   recompute requirements.lock from pyproject.toml"
@@ -49,7 +50,9 @@ run: setup
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: DEBUG off, so SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL etc. come from the
-# environment (README, Configuration). WEB_CONCURRENCY workers x WEB_THREADS threads.
+# environment (README, Configuration). WEB_CONCURRENCY workers x WEB_THREADS threads. gunicorn
+# trusts no forwarding header (eligibility/gunicorn_conf.py): SECURE_PROXY_SSL_HEADER and
+# TRUSTED_PROXY_COUNT alone say what a proxy in front may tell Django.
 serve: setup
 	DEBUG=False $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo
@@ -57,9 +60,10 @@ serve: setup
 	@echo "this server, on this machine or any other with the same DATABASE_URL (PDF_WORKERS=2"
 	@echo "make worker for two). Without one, applicants' PDFs wait in the queue."
 	@echo
-	DEBUG=False $(BIN)/gunicorn eligibility.wsgi --bind $(HOST):$(PORT) \
+	DEBUG=False $(BIN)/gunicorn eligibility.wsgi --config python:eligibility.gunicorn_conf \
+		--bind $(HOST):$(PORT) \
 		--workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} --threads $${WEB_THREADS:-1} \
-		--access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+		--access-logfile -
 
 # PDF workers for `make serve`: PDF_WORKERS processes (default 1) taking PDFs from the queue
 # in the database, on this machine or any other; Ctrl-C stops them all.
@@ -73,6 +77,24 @@ bench: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r requirements-bench.lock
 	$(BIN)/python bench/run.py
+
+# Known vulnerabilities in requirements.lock, from PyPI's advisory data (pip-audit; needs the
+# network). Fails when one is found, and when that data cannot be read for every package
+# (--strict): an audit that checked nothing must not pass. The probe asks PyPI the question
+# pip-audit asks, about pip-audit itself, to say so in one line.
+AUDIT_PROBE = import importlib.metadata as m, requests; \
+	requests.get("https://pypi.org/pypi/pip-audit/%s/json" % m.version("pip-audit"), \
+	timeout=15).raise_for_status()
+
+AUDIT_OFFLINE = make audit: PyPI's vulnerability data (https://pypi.org/pypi/NAME/VERSION/json) \
+	cannot be read from here; nothing was audited.
+
+audit: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-audit.lock
+	@$(BIN)/python -c '$(AUDIT_PROBE)' 2>/dev/null || { echo "$(AUDIT_OFFLINE)" >&2; exit 1; }
+	$(BIN)/pip-audit --requirement requirements.lock --require-hashes --disable-pip --strict \
+		--progress-spinner off
 
 # On every CPU (pytest-xdist; each worker has its own test database). TEST_WORKERS=0 for one.
 test: $(INSTALLED)

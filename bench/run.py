@@ -297,6 +297,8 @@ class Server:
             [
                 GUNICORN,
                 "eligibility.wsgi",
+                "--config",
+                "python:eligibility.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

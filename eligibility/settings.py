@@ -14,12 +14,53 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def envvalue(name: str, default: str) -> str:
+    """The variable's value; unset or empty, the default."""
+    return os.getenv(name, "").strip() or default
+
+
+def quoted(value: str) -> str:
+    return repr(value if len(value) <= 40 else f"{value[:40]}…")
+
+
+# A mistyped value stops start-up: read as off, SECURE_SSL_REDIRECT=ture would quietly serve
+# plain HTTP.
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in {"1", "true", "yes", "on"}
+    value = envvalue(name, default)
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of true, yes, on, 1 or false, no, off, 0; not {quoted(value)}."
+    )
 
 
-def envint(name: str, default: str) -> int:
-    return int(os.getenv(name, default))
+def envint(name: str, default: str, least: int = 0, most: int = 10**9) -> int:
+    """`most`: past it a number means nothing (a retention of 10**9 days is not a date)."""
+    value = envvalue(name, default)
+    try:
+        number: int | None = int(value)
+    except ValueError:
+        number = None
+    if number is None or not least <= number <= most:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number from {least} to {most}, not {quoted(value)}."
+        )
+    return number
+
+
+def envseconds(name: str, default: str, least: float, most: float) -> float:
+    value = envvalue(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not least <= number <= most:  # nan fails too
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds from {least} to {most}, not {quoted(value)}."
+        )
+    return number
 
 
 def envlist(name: str, default: str = "") -> list[str]:
@@ -187,8 +228,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("ADMIN_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_FAILURE_LIMIT", "5", least=1)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=envint("ADMIN_LOGIN_COOLOFF_MINUTES", "15", least=1, most=60 * 24 * 365)
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -212,35 +255,58 @@ TASKS = {
 }
 # Per client IP: at most this many PDFs asked for per window (HTTP 429 beyond).
 PDF_REQUESTS_LIMIT = envint("PDF_REQUESTS_LIMIT", "10")
-PDF_REQUESTS_WINDOW_SECONDS = envint("PDF_REQUESTS_WINDOW_SECONDS", "60")
+PDF_REQUESTS_WINDOW_SECONDS = envint("PDF_REQUESTS_WINDOW_SECONDS", "60", least=1)
 # A results PDF longer than this is not made; the applicant is told why (the brief is 5 to 7
 # pages; only a catalogue gone wrong gives 40). The HTML is measured first, so that a page
 # far too long is refused before WeasyPrint lays it out.
-PDF_MOST_PAGES = envint("PDF_MOST_PAGES", "40")
-PDF_MOST_HTML_KB = envint("PDF_MOST_HTML_KB", "2000")
+PDF_MOST_PAGES = envint("PDF_MOST_PAGES", "40", least=1)
+PDF_MOST_HTML_KB = envint("PDF_MOST_HTML_KB", "2000", least=1)
 # A rendering that takes longer than this is stopped and reported as failed.
-PDF_MOST_SECONDS = envint("PDF_MOST_SECONDS", "60")
+PDF_MOST_SECONDS = envint("PDF_MOST_SECONDS", "60", least=1, most=24 * 3600)
 # Stored PDFs are a cache: purge_assessments deletes those older than this.
-PDF_KEEP_HOURS = envint("PDF_KEEP_HOURS", "24")
+PDF_KEEP_HOURS = envint("PDF_KEEP_HOURS", "24", most=24 * 36500)
 # A PDF worker exits (and `make worker` starts a fresh one) after this many PDFs, or as soon
 # as it holds more than this much memory: one huge document cannot keep memory taken.
-PDF_WORKER_MOST_TASKS = envint("PDF_WORKER_MOST_TASKS", "100")
-PDF_WORKER_MOST_MB = envint("PDF_WORKER_MOST_MB", "300")
+PDF_WORKER_MOST_TASKS = envint("PDF_WORKER_MOST_TASKS", "100", least=1)
+PDF_WORKER_MOST_MB = envint("PDF_WORKER_MOST_MB", "300", least=1)
 
 # How long an applicant's answers are kept before purge_assessments removes them.
-ASSESSMENT_RETENTION_DAYS = envint("ASSESSMENT_RETENTION_DAYS", "30")
+ASSESSMENT_RETENTION_DAYS = envint("ASSESSMENT_RETENTION_DAYS", "30", least=1, most=36500)
 # The routes the results page compares by default when both are open to the applicant: the
 # K visa and the H-1B, the choice that brings most people to Route Finder.
 DEFAULT_COMPARISON = ("cn-k", "us-h1b")
 
+# Every record is written without applicants' tokens ("Not Found: /a/***/"). Django's own
+# handlers would write its records before the root's redacting one could, so the django logger
+# keeps none and propagates to the root (mail_admins goes with them: ADMINS is not set), and
+# runserver's request lines get a redacting handler of their own.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_tokens": {"()": "eligibility.logredact.RedactTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
-    # WeasyPrint warns about every screen-only CSS feature on every PDF; its errors (a
-    # refused fetch) still show, and so do eligibility.pdf's own warnings.
-    "loggers": {"weasyprint": {"level": "ERROR"}},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # WeasyPrint warns about every screen-only CSS feature on every PDF; its errors (a
+        # refused fetch) still show, and so do eligibility.pdf's own warnings.
+        "weasyprint": {"level": "ERROR"},
+    },
 }
 
 # Mail (the weekly review digest: review_digest --email) through SMTP, by default to a mail
@@ -256,7 +322,7 @@ else:
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": os.getenv("MAIL_HOST", "localhost"),
-                "port": envint("MAIL_PORT", "25"),
+                "port": envint("MAIL_PORT", "25", least=1),
                 "username": os.getenv("MAIL_USER", ""),
                 "password": os.getenv("MAIL_PASSWORD", ""),
                 "use_tls": envbool("MAIL_USE_TLS", "False"),

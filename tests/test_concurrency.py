@@ -179,6 +179,8 @@ def two_servers(rules, production_env) -> Iterator[list[str]]:
                     [
                         str(Path(sys.executable).parent / "gunicorn"),
                         "eligibility.wsgi",
+                        "--config",
+                        "python:eligibility.gunicorn_conf",
                         "--bind",
                         f"127.0.0.1:{port}",
                         "--workers",
