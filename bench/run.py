@@ -251,6 +251,7 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
         CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
         NEW_ASSESSMENTS_LIMIT="100000000",  # one client IP plays every applicant
         PDF_REQUESTS_LIMIT="100000000",
+        ANSWERS_LIMIT="100000000",
         # A 200-route PDF is far past the 40 pages an applicant gets: made anyway, to measure
         # what a long PDF costs a worker.
         PDF_MOST_PAGES="1000",

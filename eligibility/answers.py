@@ -34,6 +34,9 @@ __all__ = [
 
 # Bounds that keep every stored number sane when an adviser sets none.
 LARGEST: Final = Decimal("1000000000000")
+# Digits an answer may have (trailing zeros aside): an amount up to LARGEST to the cent. More is
+# no answer anyone means, and each digit is stored and computed with.
+MOST_DIGITS: Final = 15
 COUNTRY_CODES: Final = frozenset(COUNTRIES)
 _MONEY_NOISE: Final = re.compile(r"[\s,_€$£¥₩]|NZ|EUR|USD|GBP|NZD|KRW|JPY|CNY", re.IGNORECASE)
 
@@ -184,6 +187,8 @@ def _decimal(raw: Any, *, money: bool = False) -> Decimal | None:
         return None
     # An exponent like 1E-300000000 is short to type but millions of digits to store.
     if not number.is_finite() or (number and not -20 <= number.adjusted() <= 20):
+        return None
+    if len(number.normalize().as_tuple().digits) > MOST_DIGITS:
         return None
     return number
 

@@ -18,6 +18,8 @@ from eligibility import wording
 from eligibility.answers import AmbiguousAmount, AnswerError, parse_answer, typed_currencies
 from eligibility.engine import Kind, QuestionRule
 
+# No answer to any question is longer: a country's name, an amount with its currency.
+MOST_CHARACTERS = 100
 PICKED_KINDS = frozenset({Kind.BOOLEAN, Kind.CHOICE, Kind.ORDINAL, Kind.COUNTRY, Kind.COUNTRIES})
 TEXT_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL, Kind.MONEY})
 
@@ -30,7 +32,8 @@ class AnswerForm(forms.Form):
 
     `on` and `answers` (the saved ones) let a year about the past refuse the future."""
 
-    answer = forms.CharField(required=False, max_length=100)
+    # At most MOST_CHARACTERS, checked in clean_answer to say it the question's own way.
+    answer = forms.CharField(required=False)
     # A second citizenship, for questions that take one or more countries.
     also = forms.CharField(required=False, max_length=100)
     dont_know = forms.BooleanField(required=False)
@@ -43,6 +46,7 @@ class AnswerForm(forms.Form):
         on: dt.date | None = None,
         answers: Mapping[str, Any] | None = None,
         year_question: QuestionRule | None = None,
+        refused: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +55,7 @@ class AnswerForm(forms.Form):
         self.on = on
         self.answers = answers or {}
         self.year_question = year_question  # for a month question: the year it is the month of
+        self.refused = refused  # why this answer is not read at all (too many answers)
         self.readings: tuple[Decimal, ...] = ()
 
     # --- The widget -----------------------------------------------------------------------
@@ -125,7 +130,7 @@ class AnswerForm(forms.Form):
     def shown_value(self) -> str:
         """What the field shows: the rejected text after an error, else the initial value."""
         value = self.data.get("answer") if self.is_bound else self.initial.get("answer")
-        return "" if value is None else str(value)
+        return "" if value is None else str(value)[:MOST_CHARACTERS]
 
     @property
     def shown_values(self) -> list[str]:
@@ -153,10 +158,14 @@ class AnswerForm(forms.Form):
     # --- Checking -------------------------------------------------------------------------
 
     def clean_answer(self) -> Any:
+        if self.refused:
+            raise forms.ValidationError(self.refused, code="refused")
         if self.data.get("dont_know"):
             return None
         question = self.question
         raw: Any = self.cleaned_data["answer"]
+        if len(raw) > MOST_CHARACTERS:
+            raise forms.ValidationError(_unreadable_message(question))
         if self.widget == "checkboxes":
             ticked = [code for code in self.shown_values if code.strip()]
             if not ticked:
@@ -245,6 +254,15 @@ def _drawn_options(language: str | None, extras: tuple[tuple[str, str], ...], ch
         "question.html#country_options",
         {"choices": _country_choices(language, extras), "chosen": chosen},
     )
+
+
+def _unreadable_message(question: QuestionRule) -> str:
+    """What the question asks for, as its message for an answer that cannot be read."""
+    try:
+        parse_answer(question, "")
+    except AnswerError as exc:
+        return str(exc)
+    return f"Enter a shorter answer to “{question.label}”."
 
 
 def _what(question: QuestionRule) -> str:

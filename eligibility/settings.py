@@ -95,13 +95,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "eligibility.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "eligibility.middleware.utf8_forms_only",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "eligibility.middleware.TrustedAddressAuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -204,15 +206,34 @@ TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 # number of machines see the same sessions, rate-limit counters and cached rules. Without it
 # the cache is per process: fine for development and a single process.
 REDIS_URL = os.getenv("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "route-finder"),
-        }
+# Redis down is a slower site, never a broken one: the cache then answers every read as a miss
+# and drops every write (django-redis's IGNORE_EXCEPTIONS, each logged), so cached rules are
+# read from the database, sessions from the database (cached_db), and the rate limits are not
+# applied (eligibility.throttle logs it). A Redis that does not answer costs at most the
+# timeouts below per cache call.
+REDIS_TIMEOUT_SECONDS = envseconds("REDIS_TIMEOUT_SECONDS", "0.25", least=0.01, most=60)
+
+
+def redis_cache(url: str, key_prefix: str) -> dict[str, Any]:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+        },
     }
-    # Read from Redis, written through to the database: a Redis restart logs nobody out.
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "eligibility.cache"
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, os.getenv("CACHE_KEY_PREFIX", "route-finder"))}
+    # Read from Redis, written through to the database: a Redis restart or outage logs nobody
+    # out and loses no session.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -220,7 +241,11 @@ else:
 
 # Applicants: at most this many new assessments per client IP per window (HTTP 429 beyond).
 NEW_ASSESSMENTS_LIMIT = envint("NEW_ASSESSMENTS_LIMIT", "10")
-NEW_ASSESSMENTS_WINDOW_SECONDS = envint("NEW_ASSESSMENTS_WINDOW_SECONDS", "60")
+NEW_ASSESSMENTS_WINDOW_SECONDS = envint("NEW_ASSESSMENTS_WINDOW_SECONDS", "60", least=1)
+# ... and at most this many answers: a flood, not a classroom behind one address answering
+# a question every few seconds each.
+ANSWERS_LIMIT = envint("ANSWERS_LIMIT", "300")
+ANSWERS_WINDOW_SECONDS = envint("ANSWERS_WINDOW_SECONDS", "60", least=1)
 
 # Advisers: failed admin logins lock that username from that IP for a cool-off period, never
 # for good, and trying again while locked out does not extend it.

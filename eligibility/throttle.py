@@ -5,6 +5,8 @@ one limit."""
 from __future__ import annotations
 
 import functools
+import ipaddress
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,17 +16,37 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+logger = logging.getLogger(__name__)
+
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies of ours, the
-    address the outermost of them saw (entries further left are the client's to forge)."""
+    address the outermost of them saw (entries further left are the client's to forge). An
+    entry that is not an IP address (our proxy passed on what the client wrote) is not used:
+    the address of the proxy that passed it on is."""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         hops = [h for h in hops if h]
         if len(hops) >= proxies:
-            return str(hops[-proxies])
-    return str(request.META.get("REMOTE_ADDR", ""))
+            address = _ip_address(hops[-proxies])
+            if address:
+                return address
+            logger.warning("X-Forwarded-For holds no address where our proxy puts one.")
+    return _ip_address(str(request.META.get("REMOTE_ADDR", "")))
+
+
+def _ip_address(text: str) -> str:
+    """`text` as an IP address ("" if it is none), without brackets or a port."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # "198.51.100.4:443"
+        text = text.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,14 @@ NEW_ASSESSMENTS = Limit(
     "paused new ones.",
     "Assessments you have already started still work: use the link you saved.",
 )
+ANSWERS = Limit(
+    "answer",
+    "ANSWERS_LIMIT",
+    "Too many answers",
+    "So many answers were sent from your connection in a short time that we have paused "
+    "saving new ones.",
+    "The answers you gave before are saved.",
+)
 PDF_REQUESTS = Limit(
     "pdf",
     "PDF_REQUESTS_LIMIT",
@@ -67,7 +97,9 @@ PDF_REQUESTS = Limit(
 def seconds_until_allowed(request: HttpRequest, limit: Limit = NEW_ASSESSMENTS) -> int:
     """Count this request against the client's limit; 0 when it is within the limit, else how
     many seconds until the current window ends. Fixed windows: one cache round trip to add
-    the counter and one to increment it, atomic in Redis."""
+    the counter and one to increment it, atomic in Redis. While the cache is unreachable
+    (the cache ignores a Redis outage, see settings.CACHES) nobody is limited, with a
+    warning in the log: refusing everyone would take the site down with Redis."""
     window = limit.window
     now = time.time()
     started = int(now // window) * window
@@ -78,6 +110,9 @@ def seconds_until_allowed(request: HttpRequest, limit: Limit = NEW_ASSESSMENTS) 
     except ValueError:  # expired between add and incr: this request opens a new window
         cache.add(key, 1, timeout=window + 1)
         count = 1
+    if count is None:
+        logger.warning("The cache is unreachable: the %s rate limit is not applied.", limit.key)
+        return 0
     if count <= limit.most:
         return 0
     return max(1, int(started + window - now + 0.999))
@@ -86,10 +121,11 @@ def seconds_until_allowed(request: HttpRequest, limit: Limit = NEW_ASSESSMENTS) 
 def too_many_requests(
     request: HttpRequest, retry_after: int, limit: Limit = NEW_ASSESSMENTS
 ) -> HttpResponse:
+    """The 429 page; to htmx, only its message, to show where the request's answer goes."""
     minutes = -(-retry_after // 60)
     response = render(
         request,
-        "429.html",
+        "429.html#message" if getattr(request, "htmx", False) else "429.html",
         {"retry_after": retry_after, "minutes": minutes, "limit": limit},
         status=429,
     )
@@ -99,11 +135,13 @@ def too_many_requests(
 
 def limited[View: Callable[..., HttpResponse]](limit: Limit) -> Callable[[View], View]:
     """Answer 429 with a readable page when the client has gone past `limit` in the current
-    window."""
+    window. Only requests that change something (POST) count."""
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
             retry_after = seconds_until_allowed(request, limit)
             if retry_after:
                 return too_many_requests(request, retry_after, limit)

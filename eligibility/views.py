@@ -17,7 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -28,7 +29,7 @@ from eligibility.forms import AnswerForm
 from eligibility.models import Assessment
 from eligibility.results import build_results, display_value, verdict_changes
 from eligibility.rules import current_rulebook
-from eligibility.throttle import limit_new_assessments
+from eligibility.throttle import ANSWERS, limit_new_assessments, seconds_until_allowed
 
 # A results URL with more `compare` parameters than this is cut, not read: at most four routes
 # are compared, and a hostile URL must not make the page do work per parameter.
@@ -66,7 +67,7 @@ def _next_url(token: str, book: RuleBook, answers: dict[str, Any], on: dt.date) 
     return _question_url(token, question.key)
 
 
-@require_GET
+@require_safe
 def start(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "start.html", {"retention_days": settings.ASSESSMENT_RETENTION_DAYS})
 
@@ -79,7 +80,8 @@ def begin(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(_next_url(assessment.token, current_rulebook(), {}, timezone.localdate()))
 
 
-@require_GET
+@require_safe
+@never_cache
 def resume(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The resume link: the next question, or the summary when none is left."""
     assessment = _assessment(token)
@@ -103,8 +105,11 @@ def _answer_form(
     question: QuestionRule,
     answers: dict[str, Any],
     data: Any = None,
+    *,
+    refused: str = "",
 ) -> AnswerForm:
-    """The answer form, bound to `data` (a POST) or showing the saved answer."""
+    """The answer form, bound to `data` (a POST) or showing the saved answer; `refused`: why
+    a POST is not even read."""
     initial: dict[str, Any] = {}
     saved = answers.get(question.key)
     if saved is not None:
@@ -121,6 +126,7 @@ def _answer_form(
         on=timezone.localdate(),
         answers=answers,
         year_question=year,
+        refused=refused,
     )
 
 
@@ -185,7 +191,8 @@ def _question_page(
     return assessment, book, question, questionnaire.saved_answers(assessment, book)
 
 
-@require_GET
+@require_safe
+@never_cache
 def back(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     """The Back link of a question: to the question asked just before it, or to the start."""
     _, book, current, answers = _question_page(token, key)
@@ -193,7 +200,8 @@ def back(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     return redirect(_question_url(token, previous.key) if previous else reverse("start"))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 @vary_on_headers("HX-Request")
 def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     """One question. A good answer is saved and leads to the next step (POST, then redirect;
@@ -205,9 +213,13 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
     on = timezone.localdate()
     back_to = _back_to(request)
 
+    status = 200
     if request.method == "POST":
-        form = _answer_form(book, rule, answers, request.POST)
-        if form.is_valid():
+        retry_after = seconds_until_allowed(request, ANSWERS)
+        form = _answer_form(book, rule, answers, request.POST, refused=_too_many(retry_after))
+        if retry_after:
+            status = 429
+        elif form.is_valid():
             value = form.cleaned_data["answer"]
             questionnaire.save_answer(assessment, key, value)
             before = dict(answers)
@@ -236,10 +248,28 @@ def question(request: HtmxHttpRequest, token: str, key: str) -> HttpResponse:
         form = _answer_form(book, rule, answers)
 
     context = _step_context(assessment, book, rule, answers, form, back_to=back_to)
-    # Errors come back with 200 so that htmx swaps them in like any other step.
+    # Errors come back with 200 so that htmx swaps them in like any other step (and 429,
+    # which base.html's htmx-config swaps too).
     if _is_partial(request):
-        return render(request, "question.html#htmx_step", {**context, "oob": True})
-    return render(request, "question.html", context)
+        response = render(
+            request, "question.html#htmx_step", {**context, "oob": True}, status=status
+        )
+    else:
+        response = render(request, "question.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _too_many(retry_after: int) -> str:
+    """The message for an answer over the client's limit (ANSWERS_LIMIT), or ""."""
+    if not retry_after:
+        return ""
+    minutes = -(-retry_after // 60)
+    return (
+        f"{ANSWERS.reason} Please send this answer again in {minutes} "
+        f"minute{'s' if minutes != 1 else ''}. {ANSWERS.meanwhile}"
+    )
 
 
 def _back_to(request: HtmxHttpRequest) -> str:
@@ -248,7 +278,8 @@ def _back_to(request: HtmxHttpRequest) -> str:
     return wanted if wanted in BACK_TO else ""
 
 
-@require_GET
+@require_safe
+@never_cache
 def check(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Check your answers: every answer with a Change link; the questions whose answer could
     still change a result (unanswered or "I don't know"); and those skipped because no result
@@ -297,7 +328,8 @@ def _check_answer(book: RuleBook, question: QuestionRule, answers: dict[str, Any
     return display_value(question, answers[question.key])
 
 
-@require_GET
+@require_safe
+@never_cache
 @vary_on_headers("HX-Request")
 def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The best options first, what would settle the uncertain ones, routes side by side
@@ -340,7 +372,8 @@ def results(request: HtmxHttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 def delete(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Ask, then delete the assessment and every answer for good."""
     assessment = _assessment(token)
@@ -350,6 +383,6 @@ def delete(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return render(request, "delete.html", {"assessment": assessment})
 
 
-@require_GET
+@require_safe
 def deleted(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "delete.html", {"deleted": True})

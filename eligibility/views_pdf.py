@@ -9,7 +9,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from eligibility import pdf_jobs
@@ -27,6 +28,7 @@ def _pdf(token: str, pdf_id: int) -> ResultsPdf:
 
 
 @require_POST
+@never_cache
 @limited(PDF_REQUESTS)
 @vary_on_headers("HX-Request")
 def ask_for_pdf(request: HtmxHttpRequest, token: str) -> HttpResponse:
@@ -60,7 +62,8 @@ def _status_context(asked: ResultsPdf) -> dict[str, object]:
     }
 
 
-@require_GET
+@require_safe
+@never_cache
 @vary_on_headers("HX-Request")
 def pdf_status(request: HtmxHttpRequest, token: str, pdf_id: int) -> HttpResponse:
     """Whether the PDF is ready, with a link to refresh while it is not. htmx polls this
@@ -74,7 +77,7 @@ def pdf_status(request: HtmxHttpRequest, token: str, pdf_id: int) -> HttpRespons
     return render(request, "pdf.html", _status_context(asked))
 
 
-@require_GET
+@require_safe
 def pdf_file(request: HtmxHttpRequest, token: str, pdf_id: int) -> HttpResponse:
     """The stored PDF, as an attachment; its status page while it is not ready."""
     asked = _pdf(token, pdf_id)

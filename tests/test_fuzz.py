@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
+import tracemalloc
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -40,6 +42,14 @@ numbers_as_text = st.one_of(
     st.sampled_from(
         ["1e400", "9" * 400, "-0", "0x1A", "1_000", "٣٠", "３０", "30 years", "€50,000"]
     ),
+    # Short to type, millions of digits once expanded: the attack of issue 14.
+    st.builds(
+        "{}E{}".format,
+        st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+        st.integers(min_value=-(10**9), max_value=10**9),
+    ),
+    st.integers(min_value=16, max_value=5000).map(lambda digits: "7" * digits),
+    st.integers(min_value=1, max_value=60).map(lambda places: "6." + "0" * places + "1"),
 )
 bad_text = st.one_of(
     st.text(max_size=40),
@@ -129,6 +139,46 @@ def test_no_questionnaire_field_errors_on_bad_input_and_earlier_answers_stay(
             assert after.get(key) == before.get(key)
 
     post_bad_input()
+
+
+# A request may take at most this much memory and time, whatever is typed: generous bounds (an
+# answer step takes about 2 ms and well under 1 MB), there to catch work that grows with the
+# input, as 1E-300000000 once took 4.5 GB and 17 s.
+MOST_MEMORY_PER_REQUEST = 16 * 2**20
+MOST_SECONDS_PER_REQUEST = 5
+
+
+@pytest.mark.django_db
+def test_any_number_typed_costs_a_bounded_memory_and_time_and_stores_a_short_value(
+    client, fuzz_assessment
+):
+    keys = ["age", "fuzz_decimal", "offered_salary", "graduation_year"]
+    assert set(keys) <= set(Question.objects.values_list("key", flat=True))
+    client.get(reverse("question", args=[fuzz_assessment.token, "age"]))  # warm up
+
+    @FUZZ
+    @given(key=st.sampled_from(keys), raw=numbers_as_text, htmx=st.booleans())
+    def post_number(key, raw, htmx):
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        url = reverse("question", args=[fuzz_assessment.token, key])
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            response = client.post(url, {"answer": raw}, **headers)
+            seconds = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+        assert response.status_code in (200, 302)
+        assert peak < MOST_MEMORY_PER_REQUEST, f"{raw[:40]!r} took {peak / 2**20:.0f} MB"
+        assert seconds < MOST_SECONDS_PER_REQUEST, f"{raw[:40]!r} took {seconds:.1f} s"
+        value = stored(fuzz_assessment).get(key)
+        assert len(json.dumps(value)) <= 40
+        if value is not None:
+            assert len(Decimal(str(value)).normalize().as_tuple().digits) <= answers.MOST_DIGITS
+
+    post_number()
 
 
 # --- The assess command -----------------------------------------------------------------------

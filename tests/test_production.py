@@ -111,12 +111,14 @@ def test_behind_a_proxy_the_forwarded_protocol_header_is_trusted_only_when_confi
 
 def test_with_redis_the_cache_and_sessions_are_shared_and_without_it_sessions_are_in_the_db():
     shared = production_setting(
-        "[settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE]",
+        "[settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE, "
+        "settings.CACHES['default']['OPTIONS']['IGNORE_EXCEPTIONS']]",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert shared == [
-        "django.core.cache.backends.redis.RedisCache",
+        "django_redis.cache.RedisCache",
         "django.contrib.sessions.backends.cached_db",
+        True,  # a Redis outage is a cache miss (tests/test_redis_outage.py)
     ]
     alone = production_setting("settings.SESSION_ENGINE")
     assert alone == "django.contrib.sessions.backends.db"
