@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn import glogging as _glogging  # type: ignore[import-untyped]
 from gunicorn.http import wsgi as _wsgi  # type: ignore[import-untyped]
 
-from eligibility.logredact import RedactTokens as _RedactTokens
+from eligibility.logs import RedactTokens as _RedactTokens
 
 # Django alone decides whether a request came over HTTPS (SECURE_PROXY_SSL_HEADER) and who sent
 # it (TRUSTED_PROXY_COUNT). gunicorn trusts no forwarding header from any peer: by default it

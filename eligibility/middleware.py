@@ -1,5 +1,6 @@
-"""Middleware of our own: a Permissions-Policy on every response, form posts read only as
-UTF-8, and the audit trail's client address taken from where the rate limit takes it."""
+"""Middleware of our own: a Permissions-Policy on every response, HEAD without a body, form
+posts read only as UTF-8, and the audit trail's client address taken from where the rate
+limit takes it."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ def permissions_policy(get_response: Middleware) -> Middleware:
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
+def head_without_body(get_response: Middleware) -> Middleware:
+    """HEAD is answered as GET is, without the body (Django's views render it; gunicorn would
+    drop it with a warning in the log for every HEAD)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            length = len(response.content)
+            response.content = b""
+            response["Content-Length"] = str(length)
         return response
 
     return middleware

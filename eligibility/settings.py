@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "eligibility.middleware.head_without_body",
     "django.middleware.security.SecurityMiddleware",
     "eligibility.middleware.permissions_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -308,7 +309,10 @@ DEFAULT_COMPARISON = ("cn-k", "us-h1b")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "eligibility.logredact.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "eligibility.logs.RedactTokens"},
+        "cache_outage_summary": {"()": "eligibility.logs.CacheOutageSummary"},
+    },
     "formatters": {
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
@@ -331,6 +335,8 @@ LOGGING = {
         # WeasyPrint warns about every screen-only CSS feature on every PDF; its errors (a
         # refused fetch) still show, and so do eligibility.pdf's own warnings.
         "weasyprint": {"level": "ERROR"},
+        # django-redis's log of each cache call it answered as a miss (DJANGO_REDIS_LOGGER).
+        "eligibility.cache": {"filters": ["cache_outage_summary"]},
     },
 }
 

@@ -423,3 +423,17 @@ def test_a_pdf_asked_for_over_the_limit_with_htmx_gets_the_message_where_the_sta
     page = refused.content.decode()
     assert "<html" not in page  # swapped into the status region, not a whole page in a page
     assert "a PDF already made can still be downloaded" in page
+
+
+def test_a_head_response_leaves_the_body_out_and_keeps_the_length_get_would_have(rf):
+    from django.http import HttpResponse
+
+    from eligibility.middleware import head_without_body
+
+    respond = head_without_body(lambda request: HttpResponse(b"<p>results</p>"))
+
+    head = respond(rf.head("/"))
+    get = respond(rf.get("/"))
+
+    assert (head.content, head["Content-Length"]) == (b"", "14")
+    assert get.content == b"<p>results</p>"

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from eligibility import rules
+from eligibility.logs import CacheOutageSummary
 from eligibility.models import Answer, Assessment
 from eligibility.settings import redis_cache
 
@@ -149,3 +150,23 @@ def test_with_redis_hung_pages_still_come_back_within_the_timeouts(client, own_r
     own_redis.hang()
 
     assert_the_site_works(client, assessment)
+
+
+def test_the_outage_is_logged_as_one_line_a_minute_not_a_traceback_per_cache_call(
+    client, own_redis, caplog
+):
+    assessment = started(client)
+    own_redis.stop()
+    for summary in logging.getLogger("eligibility.cache").filters:
+        assert isinstance(summary, CacheOutageSummary)
+        summary.last_said = float("-inf")  # as in a process that has not said it yet
+
+    with caplog.at_level(logging.WARNING, logger="eligibility.cache"):
+        for _ in range(3):
+            assert client.get(reverse("results", args=[assessment.token])).status_code == 200
+
+    said = [r for r in caplog.records if r.name == "eligibility.cache"]
+    assert len(said) == 1
+    assert "Redis is unreachable" in said[0].getMessage()
+    assert "Connection refused" in said[0].getMessage()
+    assert said[0].exc_info is None

@@ -21,7 +21,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from eligibility import settings as project_settings
-from eligibility.logredact import redact_tokens
+from eligibility.logs import redact_tokens
 from tests.test_production import ROOT, manage, production_env
 
 HOST = "routes.example.org"
