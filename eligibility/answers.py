@@ -232,10 +232,12 @@ def parse_answer(question: QuestionRule, raw: Any) -> Any:
             number = _decimal(raw, money=money)
             if money:
                 low = max(low, Decimal(0))
-                what = "an amount, in numbers only, like 52000"
+                what, like = "an amount in numbers only", "52000"
             else:
-                what = "a number, like 6.5"
-            message = f"Enter {_your(question)} as {what}{_range_text(question, low, high)}."
+                what, like = "a number", "6.5"
+            message = (
+                f"Enter {_your(question)} as {what}{_range_text(question, low, high)}, like {like}."
+            )
             if number is None or not low <= number <= high:
                 raise AnswerError(message)
             return number.quantize(Decimal("0.01")).normalize() if money else number
@@ -456,6 +458,8 @@ def question_rule(
     """A QuestionRule from stored fields; "ask only if" is resolved later (rules.py), when all
     questions are known."""
     pairs: list[tuple[str, str]] = []
+    if choices and not isinstance(choices, (list, tuple)):  # 5, "b1", {"b1": "B1"}
+        raise AnswerError('Write choices as [value, label] pairs, e.g. [["b1", "B1"]].')
     for pair in choices or ():
         if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
             raise AnswerError('Write choices as [value, label] pairs, e.g. [["b1", "B1"]].')

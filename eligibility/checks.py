@@ -32,6 +32,7 @@ from eligibility.models import (
 
 # How far ahead every gate of a published route must say what it is checked against.
 HORIZON_YEARS: Final = 2
+_FACT_TOPICS: Final = frozenset(topic.value for topic in engine.FactTopic)
 # Errors reading a stored value can raise besides AnswerError (rows written by SQL).
 _READ_ERRORS: Final = (ValueError, TypeError, ArithmeticError)
 
@@ -130,6 +131,8 @@ def _span(value: RequirementValue) -> str:
 
 
 def _horizon(today: dt.date) -> dt.date:
+    if today.year + HORIZON_YEARS > dt.MAXYEAR:
+        return dt.date.max
     try:
         return today.replace(year=today.year + HORIZON_YEARS)
     except ValueError:  # 29 February
@@ -180,6 +183,11 @@ def _route_problems(
             f"{place}, {_span(v)}: {p}" for v in values for p in _source_problems(v, route)
         ]
     for fact in route.key_facts.all():
+        if fact.topic not in _FACT_TOPICS:
+            problems.append(
+                f"{where}, key fact {fact.topic}: the topic does not exist, so applicants are "
+                "not shown the fact."
+            )
         problems += [f"{where}, key fact {fact.topic}: {p}" for p in _source_problems(fact, route)]
     for open_question in route.open_questions.all():
         place = f"{where}, open question “{open_question.topic}”"

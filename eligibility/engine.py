@@ -29,7 +29,9 @@ applying) and a scoring item earns nothing; where the condition is unknown, so i
 unless its own outcome already settles it.
 
 A stored value the engine cannot compare makes its gate UNKNOWN (and is logged): stored data
-never makes a page fail.
+never makes a page fail, and never decides a verdict. That includes a value of another kind
+than the question's answers ("abc" or None for a number, 5 for a choice, a list where one
+value is compared), even where Python would compare them: 30 ≠ "abc" holds, but says nothing.
 
 Verdicts
 --------
@@ -236,7 +238,13 @@ class YearsBefore:
     years: int
 
     def cutoff(self, on: dt.date) -> dt.date:
+        """The same day `years` earlier; before year 1 (or after 9999) the first (or last)
+        date there is, which every date is after (or before) all the same."""
         year = on.year - self.years
+        if year < dt.MINYEAR:
+            return dt.date.min
+        if year > dt.MAXYEAR:
+            return dt.date.max
         return dt.date(year, on.month, min(on.day, calendar.monthrange(year, on.month)[1]))
 
 
@@ -555,8 +563,65 @@ def _as_number(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+class UnreadableValue(ValueError):
+    """A rule value of another kind than the question's answers: "abc" or None for a
+    number, 5 for a choice, a list where one value is compared. Its gate is unknown."""
+
+
+# Errors comparing an answer with a rule value can raise; each makes the gate unknown.
+_CANNOT_COMPARE: Final = (ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
+_NUMBERS: Final = frozenset({Kind.INTEGER, Kind.DECIMAL, Kind.MONEY})
+_ORDERED: Final = _NUMBERS | {Kind.ORDINAL}
+
+
+def _is_value_of(question: QuestionRule, value: Any) -> bool:
+    """Whether `value` is of the kind the question's answers are, so that an answer can be
+    compared with it: a finite number for a number, True or False for yes or no, one of the
+    choices for a choice, a two-letter code or one of the choices for a country."""
+    if question.kind in _NUMBERS:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return False
+        return isinstance(value, int) or Decimal(value).is_finite()
+    if question.kind is Kind.BOOLEAN:
+        return isinstance(value, bool)
+    if not isinstance(value, str):
+        return False
+    if value in _ranks(question.choices):
+        return True
+    code = question.kind in (Kind.COUNTRY, Kind.COUNTRIES)
+    return code and len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()
+
+
+def _readable(question: QuestionRule, operator: Operator, target: Any) -> bool:
+    """Whether an answer can be compared with every part of `target`."""
+    if operator is Operator.ANSWERED:
+        return True
+    if operator in LIST_OPERATORS:
+        return (
+            isinstance(target, (tuple, list))
+            and bool(target)
+            and all(_is_value_of(question, item) for item in target)
+        )
+    if operator in ORDERING_OPERATORS and question.kind not in _ORDERED:
+        return False
+    return _is_value_of(question, target)
+
+
 def _holds(question: QuestionRule, operator: Operator, answer: Any, target: Any) -> bool:
-    """`answer operator target`; raises on values that cannot be compared."""
+    """`answer operator target`; raises on values that cannot be compared. A list with some
+    items that cannot be read still decides when one it can read settles it ("is one of A or
+    (unreadable)" holds for A); otherwise it cannot be compared."""
+    if _readable(question, operator, target):
+        return _compare(question, operator, answer, target)
+    if operator in LIST_OPERATORS and isinstance(target, (tuple, list)):
+        readable = tuple(item for item in target if _is_value_of(question, item))
+        if readable and _compare(question, Operator.IN, answer, readable):
+            return operator is Operator.IN
+    raise UnreadableValue(target)
+
+
+def _compare(question: QuestionRule, operator: Operator, answer: Any, target: Any) -> bool:
+    """`answer operator target`, for a target that _readable reads."""
     if operator is Operator.ANSWERED:
         return True
     if operator in LIST_OPERATORS:
@@ -596,6 +661,8 @@ def _period_outcome(operator: Operator, first: dt.date, last: dt.date, cutoff: d
 def _period_check(
     rule: RequirementRule, value: DatedValue, answers: Mapping[str, Any], on: dt.date
 ) -> GateCheck:
+    if rule.operator not in ORDERING_OPERATORS or rule.question.kind is not Kind.INTEGER:
+        raise UnreadableValue(value.value)  # a period is a year on or after, or before, a day
     cutoff = value.value.cutoff(on)
     year = int(answers[rule.question.key])
     month_key = rule.question.month_key
@@ -661,7 +728,7 @@ def _check_value(rule: RequirementRule, answers: Mapping[str, Any], on: dt.date)
         else:
             held = _holds(rule.question, rule.operator, answer, value.value)
             check = GateCheck(Outcome.MET if held else Outcome.NOT_MET, value, value.value)
-    except (ArithmeticError, TypeError, ValueError, IndexError, AttributeError):
+    except _CANNOT_COMPARE:
         logger.error(
             "Gate %s (%s %s %r) cannot compare the answer %r; treated as unknown.",
             rule.id,
@@ -1209,8 +1276,8 @@ class RouteOnDate:
     """A compiled route on one date, each gate sorted by what its outcome needs: `settled`
     gates have the same outcome whatever the answers (no value in force, an unclear one, not
     available, not required), kept as two masks; `compared` gates compare one answer with
-    their value, by question (see _Compared); the others (an "applies only if", a period)
-    go to check_gate."""
+    their value, by question (see _Compared); the others (an "applies only if", a period, a
+    value that cannot be read) go to check_gate."""
 
     route: CompiledRoute
     on: dt.date
@@ -1314,9 +1381,12 @@ def route_on(route: CompiledRoute, on: dt.date) -> RouteOnDate:
             unknown |= bit
         elif settled is None and value is not None:
             chance = value.certainty is Certainty.CHANCE
-            compared.setdefault(rule.question.key, []).append(
-                (bit, rule.question, rule.operator, value.value, chance)
-            )
+            if _readable(rule.question, rule.operator, value.value):
+                compared.setdefault(rule.question.key, []).append(
+                    (bit, rule.question, rule.operator, value.value, chance)
+                )
+            else:  # rare: check_gate says what it makes of it, for each answer
+                others.append((bit, rule, _simple(rule, on), (), chance))
     return RouteOnDate(
         route=route,
         on=on,
@@ -1362,9 +1432,6 @@ class Standing:
     chance: int
 
 
-_CANNOT_COMPARE: Final = (ArithmeticError, TypeError, ValueError, IndexError, AttributeError)
-
-
 def standing(route: RouteOnDate, answers: Mapping[str, Any]) -> Standing:
     """The verdict and gate outcomes that verdict_of(gate_outcomes(...)) gives. Reads only the
     answers in `route.route.reads`."""
@@ -1379,7 +1446,7 @@ def standing(route: RouteOnDate, answers: Mapping[str, Any]) -> Standing:
             continue
         for bit, question, operator, target, left_to_chance in comparisons:
             try:
-                held = _holds(question, operator, answer, target)
+                held = _compare(question, operator, answer, target)
             except _CANNOT_COMPARE:  # check_gate logs it, and says what it makes of it
                 check = check_gate(route.route.gates[bit.bit_length() - 1], answers, route.on)
                 if check.outcome is Outcome.NOT_MET:

@@ -8,6 +8,8 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Final
 
 from django.core.cache import cache
 from django.db import transaction
@@ -16,97 +18,167 @@ from django.db.models.signals import post_delete, post_save
 from eligibility import answers, engine
 from eligibility.models import (
     RULE_MODELS,
+    VALUELESS,
+    OpenQuestion,
     Question,
     Requirement,
+    RequirementValue,
     Route,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def _stored(question: engine.QuestionRule, operator: engine.Operator, stored: object) -> object:
-    """A stored value as the engine compares it. Values are parsed when saved, so this cannot
-    fail for data entered through the admin or the catalogue; if it does (SQL, an old row), the
-    raw value goes through and the engine makes that gate unknown."""
+# Errors reading a stored row can raise (rows written by SQL, or older than a check).
+_READ_ERRORS: Final = (ArithmeticError, TypeError, ValueError, LookupError, RecursionError)
+
+
+def _stored(
+    question: engine.QuestionRule, operator: engine.Operator, stored: object
+) -> tuple[object, bool]:
+    """A stored value as the engine compares it, and whether it could be read as the admin
+    reads what advisers type. Values are checked when saved, so this fails only for rows
+    written by SQL or older than a check."""
     try:
-        return answers.engine_value(question, operator, stored)
-    except (ArithmeticError, TypeError, ValueError):
-        logger.error(
-            "Stored value %r for %s cannot be read; its gate will be unknown.", stored, question.key
-        )
-        return stored
+        parsed = answers.parse_rule_value(question, operator, stored)
+        return answers.engine_value(question, operator, parsed), True
+    except _READ_ERRORS:
+        logger.error("Stored value %.100r for %s cannot be read.", stored, question.key)
+        return None, False
 
 
-# A clause no answer can satisfy or refute: a condition that cannot be read is unknown.
+def _unreadable(question: engine.QuestionRule, value: RequirementValue) -> engine.DatedValue:
+    """A value in place of one that cannot be read (or of a gate whose question, operator or
+    condition cannot be): an unclear rule, so the gate is unknown and advisers are named."""
+    return engine.DatedValue(
+        value=None,
+        source=value.source(),
+        effective_from=value.effective_from,
+        effective_until=value.effective_until,
+        certainty=engine.Certainty.UNCLEAR,
+        note=f"This rule on {question.name.lower()} could not be checked; advisers have been told.",
+    )
+
+
+def _dated_value(
+    value: RequirementValue, question: engine.QuestionRule, operator: engine.Operator | None
+) -> engine.DatedValue:
+    try:
+        certainty = engine.Certainty(value.certainty)
+    except ValueError:
+        logger.error("Dated value %s has no certainty %r.", value.pk, value.certainty)
+        return _unreadable(question, value)
+    if operator is None:
+        return _unreadable(question, value)
+    if operator is engine.Operator.ANSWERED or (certainty in VALUELESS and value.value is None):
+        compared: object = None
+    else:
+        compared, readable = _stored(question, operator, value.value)
+        if not readable and certainty not in VALUELESS:
+            return _unreadable(question, value)
+    return engine.DatedValue(
+        value=compared,
+        source=value.source(),
+        effective_from=value.effective_from,
+        effective_until=value.effective_until,
+        certainty=certainty,
+        note=value.note,
+    )
+
+
+# A clause no answer can satisfy or refute: an open question shown when its "show only if"
+# cannot be read.
 _UNREADABLE = (engine.Clause("", engine.Operator.ANSWERED, None),)
 
 
-def _conditions(raw: object, where: str) -> tuple[engine.Clause, ...]:
+def _condition(
+    raw: object, questions: Mapping[str, engine.QuestionRule], where: str
+) -> tuple[engine.Clause, ...] | None:
+    """A stored condition read as the admin reads one (clauses on known questions, values
+    that fit them), or None when it cannot be."""
     try:
-        return answers.parse_condition(raw, known_questions=None)
-    except ValueError:
-        logger.error("The condition of %s cannot be read: %r; it counts as unknown.", where, raw)
-        return _UNREADABLE
+        return answers.parse_condition(raw, known_questions=questions)
+    except _READ_ERRORS:
+        logger.error("The condition of %s cannot be read: %.200r.", where, raw)
+        return None
 
 
-def _question_rule(row: Question) -> engine.QuestionRule:
+def _question_rule(row: Question) -> engine.QuestionRule | None:
+    """The question without its "ask only if" (read once every question is), or None when
+    it cannot be read at all (a kind or choices that do not exist): it is then never asked,
+    and its gates are unclear rules."""
     try:
-        return row.as_rule()
-    except ValueError:
-        _conditions(row.ask_if, f"question {row.key}")  # logs what cannot be read
-        return dataclasses.replace(row.as_rule(with_condition=False), ask_if=_UNREADABLE)
+        return row.as_rule(with_condition=False)
+    except _READ_ERRORS:
+        logger.error("Question %s cannot be read; it is not asked.", row.key)
+        return None
 
 
 def question_rules(rows: list[Question]) -> dict[str, engine.QuestionRule]:
-    """Questions with their "ask only if" values read as the engine compares them."""
-    plain = {q.key: _question_rule(q) for q in rows}
+    """The questions that can be read, with their "ask only if" read as the engine compares
+    it. A condition that cannot be read asks the question: one question too many costs a
+    click, where never asking it would leave every route that needs the answer undecided."""
+    plain = {row.key: rule for row in rows if (rule := _question_rule(row)) is not None}
     resolved = {}
-    for key, rule in plain.items():
-        clauses = tuple(
-            engine.Clause(c.question, c.operator, _clause_value(plain, c)) for c in rule.ask_if
-        )
-        resolved[key] = dataclasses.replace(rule, ask_if=clauses)
+    for row in rows:
+        if row.key in plain:
+            ask_if = _condition(row.ask_if, plain, f"question {row.key}") or ()
+            resolved[row.key] = dataclasses.replace(plain[row.key], ask_if=ask_if)
     return resolved
 
 
-def _clause_value(questions: dict[str, engine.QuestionRule], clause: engine.Clause) -> object:
-    question = questions.get(clause.question)
-    if question is None:
-        return clause.value
-    return _stored(question, clause.operator, clause.value)
+def _gate(row: Requirement, questions: Mapping[str, engine.QuestionRule]) -> engine.RequirementRule:
+    """One gate as the engine sees it. A gate whose question, operator or "applies only if"
+    cannot be read is an unclear rule on every date; so is each value that cannot be."""
+    key: str = row.question_key  # type: ignore[attr-defined]
+    question = questions.get(key)
+    try:
+        operator: engine.Operator | None = engine.Operator(row.operator)
+    except ValueError:
+        logger.error("Gate %s has no operator %r.", row.pk, row.operator)
+        operator = None
+    applies_if = _applies_if(row, questions)
+    if question is None or applies_if is None:
+        question = question or engine.QuestionRule(key, key, engine.Kind.CHOICE)
+        operator = None
+    return engine.RequirementRule(
+        id=row.pk,
+        question=question,
+        operator=operator or engine.Operator.ANSWERED,
+        values=tuple(_dated_value(v, question, operator) for v in row.values.all()),
+        pathway=row.pathway,
+        points=row.points,
+        points_group=row.points_group,
+        explanation=row.explanation,
+        applies_if=applies_if or (),
+    )
+
+
+def _key_facts(route: Route) -> tuple[engine.KeyFactRule, ...]:
+    facts = []
+    for fact in route.key_facts.all():
+        try:
+            topic = engine.FactTopic(fact.topic)
+        except ValueError:
+            logger.error("Key fact %s has no topic %r; it is not shown.", fact.pk, fact.topic)
+            continue
+        facts.append(engine.KeyFactRule(topic, fact.text, fact.unclear, fact.source()))
+    return tuple(facts)
+
+
+def _open_question(
+    row: OpenQuestion, questions: Mapping[str, engine.QuestionRule]
+) -> engine.RouteOpenQuestion:
+    """An adviser's open question; shown whenever its "show only if" cannot be read."""
+    show_if = _condition(row.show_if, questions, f"open question {row.pk}")
+    return engine.RouteOpenQuestion(
+        row.topic, row.text, row.source(), _UNREADABLE if show_if is None else show_if
+    )
 
 
 def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engine.RouteRules:
     """One route as the engine sees it; expects requirements, key facts, open questions and
     next steps to be prefetched."""
-    by_id = {q.key: q for q in questions.values()}
-    requirements = []
-    for row in route.requirements.all():
-        question = by_id[row.question_key]  # type: ignore[attr-defined]
-        operator = engine.Operator(row.operator)
-        requirements.append(
-            engine.RequirementRule(
-                id=row.pk,
-                question=question,
-                operator=operator,
-                values=tuple(
-                    engine.DatedValue(
-                        value=_stored(question, operator, v.value),
-                        source=v.source(),
-                        effective_from=v.effective_from,
-                        effective_until=v.effective_until,
-                        certainty=engine.Certainty(v.certainty),
-                        note=v.note,
-                    )
-                    for v in row.values.all()
-                ),
-                pathway=row.pathway,
-                points=row.points,
-                points_group=row.points_group,
-                explanation=row.explanation,
-                applies_if=_applies_if(row, questions),
-            )
-        )
     citizenship = questions.get(engine.CITIZENSHIP)
     extra = {"citizenship_question": citizenship} if citizenship else {}
     return engine.RouteRules(
@@ -114,29 +186,15 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
         name=route.name,
         country=route.country.code,
         currency=route.currency,
-        requirements=tuple(requirements),
+        requirements=tuple(_gate(row, questions) for row in route.requirements.all()),
         official_name=route.official_name,
         summary=route.summary,
         official_url=route.official_url,
         points_needed=route.points_needed,
         points_table_partial=route.points_table_partial,
         points_table_partial_from=route.points_table_partial_from,
-        key_facts=tuple(
-            engine.KeyFactRule(engine.FactTopic(f.topic), f.text, f.unclear, f.source())
-            for f in route.key_facts.all()
-        ),
-        open_questions=tuple(
-            engine.RouteOpenQuestion(
-                o.topic,
-                o.text,
-                o.source(),
-                tuple(
-                    engine.Clause(c.question, c.operator, _clause_value(questions, c))
-                    for c in _conditions(o.show_if, f"open question {o.pk}")
-                ),
-            )
-            for o in route.open_questions.all()
-        ),
+        key_facts=_key_facts(route),
+        open_questions=tuple(_open_question(o, questions) for o in route.open_questions.all()),
         next_steps=tuple(s.as_step() for s in route.next_steps.all()),
         last_verified_on=route.last_verified_on,
         last_verified_by=route.last_verified_by,
@@ -148,18 +206,16 @@ def route_rules(route: Route, questions: dict[str, engine.QuestionRule]) -> engi
 
 
 def _applies_if(
-    row: Requirement, questions: dict[str, engine.QuestionRule]
-) -> tuple[engine.RequirementRule, ...]:
-    """The gate's "applies only if" clauses as gates of their own, values read as stored."""
+    row: Requirement, questions: Mapping[str, engine.QuestionRule]
+) -> tuple[engine.RequirementRule, ...] | None:
+    """The gate's "applies only if" clauses as gates of their own; None when it cannot be
+    read."""
     if not row.applies_if:
         return ()
-    return tuple(
-        engine.clause_gate(
-            engine.Clause(c.question, c.operator, _clause_value(questions, c)),
-            questions.get(c.question),
-        )
-        for c in _conditions(row.applies_if, f"gate {row.pk}")
-    )
+    clauses = _condition(row.applies_if, questions, f"gate {row.pk}")
+    if clauses is None:
+        return None
+    return tuple(engine.clause_gate(c, questions[c.question]) for c in clauses)
 
 
 def load_rulebook(*, slugs: list[str] | None = None) -> engine.RuleBook:

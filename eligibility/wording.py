@@ -46,7 +46,12 @@ _SYMBOLS: Final = {
 
 
 def _number(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    """`value` as a Decimal to write out; a number past 10**20 (or not finite) is no amount or
+    threshold of any route, and writing out 1E+99999999 would take minutes and gigabytes."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite() or number.adjusted() > 20:
+        raise ValueError(f"{number:.3E} is out of range for a number to write out.")
+    return number
 
 
 def format_date(day: dt.date) -> str:

@@ -437,3 +437,37 @@ def test_a_head_response_leaves_the_body_out_and_keeps_the_length_get_would_have
 
     assert (head.content, head["Content-Length"]) == (b"", "14")
     assert get.content == b"<p>results</p>"
+
+
+@pytest.mark.parametrize("choices", ["5", '"b1"', '{"b1": "B1"}'])
+def test_question_choices_that_are_not_a_list_get_a_message_in_the_admin(client, adviser, choices):
+    client.force_login(adviser)
+    question = Question.objects.get(key="education_level")
+    url = reverse("admin:eligibility_question_change", args=[question.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+
+    response = client.post(
+        url,
+        {
+            "label": question.label,
+            "kind": question.kind,
+            "choices": choices,
+            "section": question.section,
+            "order": str(question.order),
+            "ask_if": "[]",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Write choices as [value, label] pairs" in response.content.decode()
+    question.refresh_from_db()
+    assert question.choices and isinstance(question.choices, list)
+
+
+def test_a_number_too_large_to_write_out_is_refused_not_written():
+    from eligibility import wording
+
+    with pytest.raises(ValueError, match="out of range"):
+        wording.format_money(Decimal("1E+99999999"), "EUR")
+    assert wording.format_money(Decimal("1E+12"), "EUR") == "€1,000,000,000,000"

@@ -214,9 +214,31 @@ answers = st.fixed_dictionaries(
 )
 
 
+# Stored values of the wrong kind (SQL, an old row): the engine reads none of them, on either
+# path, whatever the question and the operator.
+UNREADABLE_VALUES = st.sampled_from(
+    [
+        "abc",
+        None,
+        5,
+        True,
+        ("x", 7),
+        [["DE"]],
+        {"a": 1},
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+        YearsBefore(2),
+        (),
+    ]
+)
+
+
 @st.composite
 def comparisons(draw: st.DrawFn, key: str) -> tuple[Operator, Any]:
-    """An operator and a value that make sense for the question."""
+    """An operator and a value that make sense for the question; now and then, a value of
+    the wrong kind."""
+    if draw(st.integers(0, 14)) == 0:
+        return draw(st.sampled_from(sorted(Operator))), draw(UNREADABLE_VALUES)
     kind = QUESTIONS[key].kind
     if key == "graduation":
         return draw(st.sampled_from([Operator.GTE, Operator.LT])), YearsBefore(
@@ -320,6 +342,28 @@ def test_a_compiled_route_reads_only_the_answers_it_says_it_reads(r, given, on):
     reads = engine.compile_route(r).reads
     only_those = {k: v for k, v in given.items() if k in reads}
     assert quick(r, only_those, on) == quick(r, given, on)
+
+
+@settings(max_examples=300, deadline=None)
+@given(routes, answers, dates, st.data())
+def test_a_value_that_cannot_be_read_never_makes_a_verdict_more_certain(r, given, on, data):
+    """Absence never passes: where one gate's values cannot be read, the route fits, or does
+    not, only if it did so whatever that gate said; otherwise it may fit."""
+    index = data.draw(st.integers(0, len(r.requirements) - 1))
+    gate = r.requirements[index]
+    given = {**given, gate.question.key: data.draw(ANSWERS[gate.question.key])}
+    value = data.draw(UNREADABLE_VALUES.filter(lambda v: not isinstance(v, YearsBefore)))
+    unreadable = tuple(dataclasses.replace(v, value=value) for v in gate.values)
+    broken = dataclasses.replace(
+        r,
+        requirements=tuple(
+            dataclasses.replace(g, values=unreadable) if i == index else g
+            for i, g in enumerate(r.requirements)
+        ),
+    )
+    before = plain_verdict(r, given, on)
+    assert plain_verdict(broken, given, on) in (before, Verdict.MAY_FIT)
+    assert quick(broken, given, on).verdict is plain_verdict(broken, given, on)
 
 
 def gate(key: str, operator: Operator, value: Any, **fields: Any) -> RequirementRule:

@@ -69,16 +69,26 @@ def _draft_from(data: dict[str, Any], route: Route, user: Any, note: str = "") -
     )
 
 
+@transaction.atomic
 def open_draft(route: Route, user: Any) -> Route:
     """The route's draft, made from the route as published if it has none. A draft copy or
-    a route that was never published is its own draft."""
+    a route that was never published is its own draft. Refused, changing nothing, when a
+    stored row of the route cannot be read (written by SQL, or older than a check)."""
     if route.status == Route.Status.DRAFT:
         return route
     existing = route.drafts.first()
     if existing is not None:
         return existing
-    record_first_revision(route)
-    return _draft_from(catalogue.snapshot(route), route, user)
+    try:
+        record_first_revision(route)
+        return _draft_from(catalogue.snapshot(route), route, user)
+    except catalogue.CatalogueError as exc:
+        raise PublishRefused(
+            [
+                f"No draft was made: a stored rule of the route cannot be read ({exc}). "
+                "Ask a developer to correct it; manage.py check_catalogue lists it."
+            ]
+        ) from None
 
 
 @transaction.atomic
@@ -90,6 +100,15 @@ def revert_to(revision: RouteRevision, user: Any) -> Route:
             ["The route already has a draft: publish or discard it before reverting."]
         )
     note = f"Revert to revision {revision.number} of {revision.published_at:%d %b %Y}."
+    try:
+        return _revert(revision, route, user, note)
+    except catalogue.CatalogueError as exc:
+        raise PublishRefused(
+            [f"Revision {revision.number} cannot be restored: it no longer reads ({exc})."]
+        ) from None
+
+
+def _revert(revision: RouteRevision, route: Route, user: Any, note: str) -> Route:
     if route.status == Route.Status.PUBLISHED:
         return _draft_from(revision.snapshot, route, user, note)
     # Withdrawn since, so the route is its own draft: it takes the revision in place.
@@ -117,6 +136,14 @@ def author_names(draft: Route) -> list[str]:
     return sorted(u.get_full_name() or u.get_username() for u in users)
 
 
+def actor_name(entry: LogEntry, unknown: str = "import or script") -> str:
+    """Who made a logged change: the adviser, else the operating-system user who ran
+    import_routes (user@host), else `unknown` (a script that named nobody)."""
+    if entry.actor is not None:
+        return str(entry.actor.get_username())
+    return str(entry.actor_email or unknown)
+
+
 @dataclass(frozen=True)
 class Edit:
     """One save: who, when, and each field's old and new value on each row it touched."""
@@ -135,7 +162,7 @@ def draft_edits(route: Route, limit: int = 200) -> list[Edit]:
     )
     edits: list[Edit] = []
     for entry in entries:
-        actor = entry.actor.get_username() if entry.actor else "import or script"
+        actor = actor_name(entry)
         at = entry.timestamp.replace(microsecond=0)
         action = {0: "added", 1: "changed", 2: "deleted"}.get(entry.action, "changed")
         lines = [

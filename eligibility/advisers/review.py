@@ -36,24 +36,25 @@ SOURCES_SHOWN = 50
 STALE_AFTER_DAYS = 365
 
 
-def _review_due_on() -> Cast:
-    """Route.review_due_on in SQL, so that the database filters and orders by it. The interval
-    is made a plain integer, then a duration, so that SQLite and PostgreSQL both add it."""
-    days = models.ExpressionWrapper(F("review_interval_days"), output_field=models.IntegerField())
-    interval = models.ExpressionWrapper(
-        days * dt.timedelta(days=1), output_field=models.DurationField()
-    )
-    return Cast(F("last_verified_on") + interval, output_field=models.DateField())
+def _due_split(routes: QuerySet[Route], today: dt.date) -> tuple[list[int], list[int]]:
+    """The pks of the routes whose review was due before `today` (a route due today is not
+    yet overdue), and of the others: one query. Each due date is Route.review_due_on's, worked
+    out in Python: in SQL, a stored interval too long for any calendar (3,000,000 days, from
+    SQL or an old row) overflows the database's dates and breaks the page."""
+    late: list[int] = []
+    current: list[int] = []
+    for route in routes.only("pk", "last_verified_on", "review_interval_days"):
+        (late if route.is_overdue(today) else current).append(route.pk)
+    return late, current
 
 
 def overdue(routes: QuerySet[Route], today: dt.date) -> QuerySet[Route]:
-    """Routes whose review was due before `today` (a route due today is not yet overdue),
-    each with its `due_on`."""
-    return routes.annotate(due_on=_review_due_on()).filter(due_on__lt=today)
+    """Routes whose review was due before `today`."""
+    return routes.filter(pk__in=_due_split(routes, today)[0])
 
 
 def not_overdue(routes: QuerySet[Route], today: dt.date) -> QuerySet[Route]:
-    return routes.annotate(due_on=_review_due_on()).filter(due_on__gte=today)
+    return routes.filter(pk__in=_due_split(routes, today)[1])
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -157,15 +158,14 @@ class ReviewQueue:
 def overdue_routes(today: dt.date) -> list[OverdueRoute]:
     """Published routes past their review date, most overdue first: one query."""
     draft = Route.objects.filter(draft_of=OuterRef("pk")).values("pk")[:1]
-    routes = (
-        overdue(Route.objects.published(), today)
-        .annotate(draft_id=Subquery(draft))
-        .order_by(F("due_on"), "name", "pk")
-    )
-    return [
+    published: QuerySet[Route] = Route.objects.published()
+    routes = published.annotate(draft_id=Subquery(draft))
+    late = [
         OverdueRoute(route, route.review_due_on, (today - route.review_due_on).days, route.draft_id)
         for route in routes
+        if route.is_overdue(today)
     ]
+    return sorted(late, key=lambda item: (item.due_on, item.route.name, item.route.pk))
 
 
 def _sources(
@@ -193,7 +193,7 @@ def sources_by_age(
 ) -> tuple[list[SourceAge], int]:
     """The oldest `limit` sources of published routes (only those more than `older_than_days`
     old, if given), and how many there are in all: two queries."""
-    stale_before = None if older_than_days is None else today - dt.timedelta(older_than_days)
+    stale_before = None if older_than_days is None else _days_before(today, older_than_days)
     every = _sources(
         RequirementValue.objects.all(),
         "requirement__route",
@@ -214,6 +214,14 @@ def sources_by_age(
     )
     oldest = every.order_by("as_of", "route_name", "kind", "subject")[:limit]
     return [_source_age(row, today) for row in oldest], every.count()
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    """`days` days before `day`; the calendar's first day if that is earlier still."""
+    try:
+        return day - dt.timedelta(days)
+    except OverflowError:
+        return dt.date.min
 
 
 _FACT_TOPICS = {topic.value: topic.label for topic in engine.FactTopic}

@@ -55,7 +55,11 @@ def start_draft(request: HttpRequest, pk: int, site: AdminSite) -> HttpResponse:
         messages.info(request, f"“{route.name}” already has a draft; it opens here.")
         return HttpResponseRedirect(_page("change", existing.pk))
     if request.method == "POST":
-        draft = drafts.open_draft(route, request.user)
+        try:
+            draft = drafts.open_draft(route, request.user)
+        except drafts.PublishRefused as refused:
+            messages.error(request, " ".join(refused.reasons))
+            return HttpResponseRedirect(_page("change", route.pk))
         messages.success(
             request,
             f"A draft of “{route.name}” is open. Applicants keep the published rules until a "
