@@ -9,6 +9,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
@@ -21,7 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from eligibility import answers, engine
-from eligibility.advisers import scenarios, views
+from eligibility.advisers import drafts, scenarios, views
 from eligibility.advisers.errors import RowErrorsMixin
 from eligibility.advisers.review import OverdueFilter, mark_verified_today, review_dashboard
 from eligibility.models import (
@@ -79,7 +80,7 @@ def _editable(obj: Route | Requirement | None) -> bool:
 def _conflict_message(what: str, entries: QuerySet[LogEntry]) -> str:
     lines = []
     for entry in entries.select_related("actor").order_by("timestamp")[:8]:
-        who = entry.actor.get_username() if entry.actor else "an import"
+        who = drafts.actor_name(entry, unknown="an import")
         changed = ", ".join(
             f"{name} {old} → {new}" for name, (old, new) in (entry.changes_dict or {}).items()
         )
@@ -688,3 +689,18 @@ class QuestionAdmin(RowErrorsMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(self, request: HttpRequest, obj: Question | None = None) -> list[str]:
         # Keys are a stable interface (CLI, catalogue, rules): fixed once created.
         return ["key"] if obj is not None else []
+
+
+class AuditLogEntryAdmin(LogEntryAdmin):  # type: ignore[misc]
+    """auditlog's Log entries, naming the operating-system user (user@host) who ran
+    import_routes where no adviser was named, rather than "system"."""
+
+    @admin.display(description="User")
+    def user_url(self, obj: LogEntry) -> str:
+        if obj.actor is None and obj.actor_email:
+            return str(obj.actor_email)
+        return str(super().user_url(obj))
+
+
+admin.site.unregister(LogEntry)
+admin.site.register(LogEntry, AuditLogEntryAdmin)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -109,8 +110,12 @@ def _number(value: Decimal | float | None) -> int | float | None:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _conditions(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Clauses in a fixed key order: PostgreSQL's jsonb does not keep the order they had."""
+def _conditions(clauses: Any) -> Any:
+    """Clauses in a fixed key order: PostgreSQL's jsonb does not keep the order they had. A
+    condition that is not a list of clauses (SQL, an old row) is exported as stored, for
+    import_routes and check_catalogue to name."""
+    if not isinstance(clauses, list) or not all(isinstance(c, dict) for c in clauses):
+        return clauses
     order = ("question", "operator", "value")
     return [{k: c[k] for k in (*order, *sorted(set(c) - set(order))) if k in c} for c in clauses]
 
@@ -129,6 +134,10 @@ def export_question(q: Question) -> dict[str, Any]:
     return row
 
 
+# Key facts in the order of their topics; one on a topic that does not exist, last.
+_TOPIC_ORDER = {topic.value: i for i, topic in enumerate(KeyFact.Topic)}
+
+
 def export_route(route: Route) -> dict[str, Any]:
     """One route with its key facts, requirements, open questions and next steps (best
     prefetched)."""
@@ -138,7 +147,7 @@ def export_route(route: Route) -> dict[str, Any]:
         {**{n: getattr(f, n) for n in KEY_FACT_FIELDS}, "source": _source(f)}
         for f in sorted(
             route.key_facts.all(),
-            key=lambda f: list(KeyFact.Topic).index(KeyFact.Topic(f.topic)),
+            key=lambda f: _TOPIC_ORDER.get(f.topic, len(_TOPIC_ORDER)),
         )
     ]
     row["requirements"] = [
@@ -294,7 +303,7 @@ def _date(value: Any, where: str) -> dt.date | None:
 
 def _source_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     source = raw.get("source") or {}
-    if not source.get("title") or not source.get("as_of"):
+    if not isinstance(source, dict) or not source.get("title") or not source.get("as_of"):
         raise CatalogueError(
             f"{where}: every rule, key fact, open question and next step needs a source "
             "with a title and an as_of date."
@@ -313,6 +322,9 @@ def _check(obj: Any, where: str, exclude: list[str] | None = None) -> None:
     except ValidationError as exc:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise CatalogueError(f"{where}: {problems}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # a field of the wrong type
+        detail = "a number does not read" if isinstance(exc, ArithmeticError) else str(exc)
+        raise CatalogueError(f"{where}: a field cannot be read: {detail}.") from None
 
 
 def _save(row: KeyFact | RequirementValue | OpenQuestion | NextStep, where: str) -> None:
@@ -322,9 +334,13 @@ def _save(row: KeyFact | RequirementValue | OpenQuestion | NextStep, where: str)
 
 def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, Any]:
     nested = {"source", "key_facts", "requirements", "open_questions", "next_steps", "values"}
-    unknown = set(raw) - set(names) - nested
+    given: set[object] = set(raw)  # YAML keys need not be text
+    unknown = given - set(names) - nested
     if unknown:
-        raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}.")
+        # YAML 1.1 reads a bare `on` (a scenario's date) as true.
+        hint = " (write “on” in quotes: YAML reads a bare on as true)" if True in unknown else ""
+        named = ", ".join(sorted(str(name) for name in unknown))
+        raise CatalogueError(f"{where}: unknown field(s) {named}{hint}.")
     return {n: raw[n] for n in names if n in raw}
 
 
@@ -332,16 +348,62 @@ def _pick(raw: dict[str, Any], names: tuple[str, ...], where: str) -> dict[str, 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The catalogue nests a source in a value in a gate in a route in the list of routes: a file
+# nested far deeper is not a catalogue, and reading it would exhaust the stack.
+MOST_NESTED = 20
+
+
+def _check_structure(text: str) -> None:
+    """Refuses a file nested more than MOST_NESTED deep, or with YAML aliases (`*name`, which
+    can make a small file mean billions of values), reading it as a flat stream of events."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise CatalogueError(
+                "The catalogue uses a YAML alias (*name); write each value out in full."
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MOST_NESTED:
+                line = f" (line {event.start_mark.line + 1})" if event.start_mark else ""
+                raise CatalogueError(
+                    f"The catalogue is nested more than {MOST_NESTED} levels deep{line}; a "
+                    "catalogue is nested a few levels."
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse(text: str) -> dict[str, Any]:
     try:
+        _check_structure(text)
         data = yaml.load(text, Loader=_Loader) or {}
+    except CatalogueError:
+        raise
     except yaml.YAMLError as exc:
         raise CatalogueError(f"The catalogue is not valid YAML: {exc}") from None
+    except ValueError:  # Python reads no integer of more digits than this
+        raise CatalogueError(
+            f"The catalogue holds a number of more than {sys.get_int_max_str_digits()} digits."
+        ) from None
     if not isinstance(data, dict):
         raise CatalogueError(
             "The catalogue must have `questions:`, `routes:` and `scenarios:` lists."
         )
     return data
+
+
+def _rows(raw: Any, plural: str, each: str, where: str = "") -> list[dict[str, Any]]:
+    """A list of mappings (questions, routes, a route's gates...), or why it is not one."""
+    at = f"{where}: " if where else ""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise CatalogueError(f"{at}`{plural}:` must be a list.")
+    for i, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise CatalogueError(f"{at}{each} {i} must be a mapping of fields (`name: value`).")
+    return raw
 
 
 @transaction.atomic
@@ -352,7 +414,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
     data = parse(text)
     report = ImportReport()
     places: dict[str, str] = {}
-    for i, raw in enumerate(data.get("questions") or [], start=1):
+    for i, raw in enumerate(_rows(data.get("questions"), "questions", "question"), start=1):
         where = f"question {i} ({raw.get('key', '?')})"
         fields = _pick(raw, QUESTION_FIELDS, where)
         existing_question = Question.objects.filter(key=fields.get("key")).first()
@@ -376,7 +438,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         question = Question.objects.get(key=key)
         _check(question, places[key])
     questions = {q.key: q for q in Question.objects.all()}
-    for i, raw in enumerate(data.get("routes") or [], start=1):
+    for i, raw in enumerate(_rows(data.get("routes"), "routes", "route"), start=1):
         where = f"route {i} ({raw.get('slug', '?')})"
         fields = _pick(raw, ROUTE_FIELDS, where)
         existing = Route.objects.filter(slug=fields.get("slug")).first()
@@ -398,7 +460,7 @@ def import_catalogue(text: str, *, replace: bool = False) -> ImportReport:
         report.routes_replaced.append(existing.slug)
         if existing.revisions.exists():
             record_revision(existing, change_note="Replaced by import_routes.")
-    _load_scenarios(data.get("scenarios") or [], replace, report)
+    _load_scenarios(_rows(data.get("scenarios"), "scenarios", "scenario"), replace, report)
     return report
 
 
@@ -445,14 +507,12 @@ def overwrite_route(
     _load_children(route, raw, questions, where)
 
 
-def _load_scenarios(raws: list[Any], replace: bool, report: ImportReport) -> None:
+def _load_scenarios(raws: list[dict[str, Any]], replace: bool, report: ImportReport) -> None:
     routes = {r.slug: r for r in Route.objects.filter(draft_of__isnull=True)}
     stored = {s.name: s for s in Scenario.objects.prefetch_related("expectations__route")}
     seen: set[str] = set()
     expectations: list[ScenarioExpectation] = []
     for i, raw in enumerate(raws, start=1):
-        if not isinstance(raw, dict):
-            raise CatalogueError(f"scenario {i}: a scenario is a name, “on”, answers and expect.")
         where = f"scenario {i} ({raw.get('name', '?')})"
         fields = _pick(raw, (*SCENARIO_FIELDS, "expect"), where)
         expect = fields.pop("expect", None) or {}
@@ -528,7 +588,7 @@ def _differs(scenario: Scenario, fields: dict[str, Any], expect: dict[Any, Any])
 def _load_children(
     route: Route, raw: dict[str, Any], questions: dict[str, Question], where: str
 ) -> None:
-    for j, fact in enumerate(raw.get("key_facts") or [], start=1):
+    for j, fact in enumerate(_rows(raw.get("key_facts"), "key_facts", "key fact", where), 1):
         place = f"{where}, key fact {j}"
         _save(
             KeyFact(
@@ -536,16 +596,17 @@ def _load_children(
             ),
             place,
         )
-    for j, req in enumerate(raw.get("requirements") or [], start=1):
+    requirements = _rows(raw.get("requirements"), "requirements", "requirement", where)
+    for j, req in enumerate(requirements, start=1):
         place = f"{where}, requirement {j}"
         fields = _pick(req, REQUIREMENT_FIELDS, place)
         key = fields.pop("question", None)
-        if key not in questions:
+        if not isinstance(key, str) or key not in questions:
             raise CatalogueError(f"{place}: no question has the key “{key}”.")
         requirement = Requirement(route=route, question=questions[key], order=j, **fields)
         _check(requirement, place)
         requirement.save()
-        values = req.get("values") or []
+        values = _rows(req.get("values"), "values", "value", place)
         if not values:
             raise CatalogueError(f"{place}: a requirement needs at least one dated value.")
         spans = []
@@ -569,7 +630,7 @@ def _load_children(
         ("next_steps", "next step", NextStep, NEXT_STEP_FIELDS),
     )
     for name, label, model, names in ordered:
-        for j, item in enumerate(raw.get(name) or [], start=1):
+        for j, item in enumerate(_rows(raw.get(name), name, label, where), start=1):
             place = f"{where}, {label} {j}"
             fields = {**_pick(item, names, place), **_source_fields(item, place)}
             _save(model(route=route, order=j, **fields), place)

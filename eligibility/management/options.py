@@ -1,10 +1,21 @@
-"""Option parsing shared by the management commands."""
+"""Option parsing shared by the management commands: a value that cannot be used is a usage
+error (exit status 2) in one line that says what to give instead, never a traceback."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 from django.core.management.base import CommandError
+
+# The most days an option counts: a hundred years, far more than any retention or review
+# period, and far less than the calendar holds.
+MOST_DAYS: Final = 36_500
+
+
+def shown(text: str, limit: int = 20) -> str:
+    """What was given, as a message repeats it: never 5,000 digits."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def evaluation_date(text: str) -> dt.date:
@@ -13,5 +24,20 @@ def evaluation_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise CommandError(
-            f"--on: “{text}” is not a date; write YYYY-MM-DD.", returncode=2
+            f"--on: “{shown(text)}” is not a date; write YYYY-MM-DD.", returncode=2
         ) from None
+
+
+def day_count(text: str, option: str) -> int:
+    """A number of days from 0 to MOST_DAYS, or a usage error (exit status 2)."""
+    try:
+        days = int(text)
+    except ValueError:  # not a whole number, or more digits than Python reads
+        days = -1
+    if not 0 <= days <= MOST_DAYS:
+        raise CommandError(
+            f"{option} must be 0 or more days, up to {MOST_DAYS:,} (a hundred years): "
+            f"“{shown(text)}” is not.",
+            returncode=2,
+        )
+    return days

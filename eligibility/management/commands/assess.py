@@ -23,6 +23,17 @@ def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(f"{name} is not valid JSON: {exc}.", returncode=2) from None
+    except ValueError:  # Python reads no integer of more digits than this
+        raise CommandError(
+            f"{name} holds a number of more than {sys.get_int_max_str_digits()} digits; "
+            "no answer is that long.",
+            returncode=2,
+        ) from None
+    except RecursionError:
+        raise CommandError(
+            f"{name} is nested too deeply to read: no answer is a list inside a list.",
+            returncode=2,
+        ) from None
     if not isinstance(raw, dict):
         raise CommandError(
             f'{name} must hold a JSON object of question keys and answers, like {{"age": 29}}.',
@@ -32,6 +43,8 @@ def read_answers(text: str, book: engine.RuleBook, name: str) -> dict[str, Any]:
         return parse_answers(raw, book)
     except ValueError as exc:
         raise CommandError(str(exc), returncode=2) from None
+    except RecursionError:
+        raise CommandError(f"{name} is nested too deeply to read.", returncode=2) from None
 
 
 class Command(BaseCommand):

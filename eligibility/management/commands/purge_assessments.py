@@ -9,16 +9,20 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from eligibility.management.options import day_count
 from eligibility.models import Assessment
 from eligibility.pdf_jobs import purge_old_pdfs
 
 
 def purge_assessments(older_than_days: int, now: dt.datetime | None = None) -> int:
     """Delete assessments started more than `older_than_days` days ago; the number deleted."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    try:
+        cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    except OverflowError:  # before the calendar starts: none is that old
+        return 0
     old = Assessment.objects.filter(created_at__lt=cutoff)
     count = old.count()
     old.delete()
@@ -31,18 +35,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than",
-            type=int,
             metavar="DAYS",
             default=None,
             help=f"default: ASSESSMENT_RETENTION_DAYS ({settings.ASSESSMENT_RETENTION_DAYS})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        days = options["older_than"]
-        if days is None:
+        given = options["older_than"]
+        if given is None:
             days = settings.ASSESSMENT_RETENTION_DAYS
-        if days < 0:
-            raise CommandError("--older-than must be 0 or more days.", returncode=2)
+        else:
+            days = day_count(given, "--older-than")
         count = purge_assessments(days)
         noun = "assessment" if count == 1 else "assessments"
         self.stdout.write(f"Deleted {count} {noun} older than {days} days.")

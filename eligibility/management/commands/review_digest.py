@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from eligibility.advisers.review import STALE_AFTER_DAYS, digest
-from eligibility.management.options import evaluation_date
+from eligibility.management.options import day_count, evaluation_date
 
 ADVISER_GROUPS = ("Adviser", "Reviewer")
 
@@ -43,17 +43,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--stale-days",
-            type=int,
-            default=STALE_AFTER_DAYS,
+            default=str(STALE_AFTER_DAYS),
             help=f"a source older than this many days is stale (default {STALE_AFTER_DAYS})",
         )
         parser.add_argument("--on", type=str, help="the day of the digest (default today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = evaluation_date(options["on"]) if options["on"] else timezone.localdate()
-        stale_days = options["stale_days"]
-        if stale_days < 0:
-            raise CommandError("--stale-days must be 0 or more.", returncode=2)
+        stale_days = day_count(options["stale_days"], "--stale-days")
         recipients = adviser_addresses() if options["email"] else []
         if options["email"] and not recipients:
             raise CommandError(
