@@ -5,7 +5,6 @@ headers, and the per-client limits on answers and PDFs."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from eligibility.models import Answer, Assessment, Question, ResultsPdf
+from tests.test_production import question_form
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -276,20 +276,8 @@ def relabel_age(client, adviser: User, **meta) -> LogEntry:
     """Change the age question's label in the admin, as seen from `meta`; its log entry."""
     client.force_login(adviser)
     question = Question.objects.get(key="age")
-    data = {
-        "label": "How old are you now?",
-        "short_label": question.short_label,
-        "help_text": question.help_text,
-        "kind": question.kind,
-        "choices": json.dumps(question.choices),
-        "min_value": "" if question.min_value is None else str(question.min_value),
-        "max_value": "" if question.max_value is None else str(question.max_value),
-        "section": question.section,
-        "order": str(question.order),
-        "ask_if": json.dumps(question.ask_if),
-    }
     url = reverse("admin:eligibility_question_change", args=[question.pk])
-    response = client.post(url, data, **meta)
+    response = client.post(url, question_form(question, label="How old are you now?"), **meta)
     assert response.status_code == 302, response.content.decode()[:2000]
     return LogEntry.objects.get_for_object(question).get()
 
@@ -447,17 +435,7 @@ def test_question_choices_that_are_not_a_list_get_a_message_in_the_admin(client,
     page = client.get(url)
     assert page.status_code == 200
 
-    response = client.post(
-        url,
-        {
-            "label": question.label,
-            "kind": question.kind,
-            "choices": choices,
-            "section": question.section,
-            "order": str(question.order),
-            "ask_if": "[]",
-        },
-    )
+    response = client.post(url, question_form(question, choices=choices))
 
     assert response.status_code == 200
     assert "Write choices as [value, label] pairs" in response.content.decode()

@@ -9,7 +9,6 @@ import importlib
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from django.urls import reverse
 
 from eligibility.models import Answer, Assessment, Question
 from tests.factories import blue_card
+from tests.servers import free_port, gunicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_QUESTIONS = importlib.import_module(
@@ -115,12 +115,6 @@ def test_two_tabs_answering_the_same_question_at_once_keep_one_answer_without_er
 # --- Two app servers --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     import redis
@@ -176,20 +170,7 @@ def two_servers(rules, production_env) -> Iterator[list[str]]:
             port = free_port()
             servers.append(
                 subprocess.Popen(
-                    [
-                        str(Path(sys.executable).parent / "gunicorn"),
-                        "eligibility.wsgi",
-                        "--config",
-                        "python:eligibility.gunicorn_conf",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        "1",
-                        "--log-level",
-                        "warning",
-                    ],
-                    cwd=ROOT,
-                    env=env,
+                    gunicorn_command(port, "--log-level", "warning"), cwd=ROOT, env=env
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")

@@ -215,13 +215,10 @@ def test_over_the_limit_starting_an_assessment_gets_a_readable_429_page(client, 
 # The audit trail
 
 
-def test_an_advisers_rule_change_in_the_admin_records_who_when_and_what(client, adviser):
-    adviser.is_superuser = True
-    adviser.save()
-    client.force_login(adviser)
-    question = Question.objects.get(key="age")
-    data = {
-        "label": "How old are you now?",
+def question_form(question: Question, **changes: str) -> dict[str, str]:
+    """The admin's change form for `question` as it is, with `changes`."""
+    return {
+        "label": question.label,
         "short_label": question.short_label,
         "help_text": question.help_text,
         "kind": question.kind,
@@ -231,7 +228,16 @@ def test_an_advisers_rule_change_in_the_admin_records_who_when_and_what(client, 
         "section": question.section,
         "order": str(question.order),
         "ask_if": json.dumps(question.ask_if),
+        **changes,
     }
+
+
+def test_an_advisers_rule_change_in_the_admin_records_who_when_and_what(client, adviser):
+    adviser.is_superuser = True
+    adviser.save()
+    client.force_login(adviser)
+    question = Question.objects.get(key="age")
+    data = question_form(question, label="How old are you now?")
     before = timezone.now()
     response = client.post(reverse("admin:eligibility_question_change", args=[question.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -9,7 +9,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,12 +23,7 @@ from eligibility import rules
 from eligibility.logs import CacheOutageSummary
 from eligibility.models import Answer, Assessment
 from eligibility.settings import redis_cache
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port
 
 
 @dataclass

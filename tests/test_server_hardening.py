@@ -8,10 +8,8 @@ import http.client
 import io
 import logging
 import secrets
-import socket
 import string
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from eligibility import settings as project_settings
 from eligibility.logs import redact_tokens
+from tests.servers import free_port, gunicorn_command
 from tests.test_production import ROOT, manage, production_env
 
 HOST = "routes.example.org"
@@ -182,12 +181,6 @@ def test_djangos_not_found_warning_for_an_assessment_url_is_logged_without_the_t
 # gunicorn as make serve starts it
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     port: int
@@ -200,24 +193,6 @@ class Server:
         response.read()
         connection.close()
         return response
-
-
-def gunicorn_command(port: int, access_log: Path) -> list[str]:
-    """The options `make serve` passes (one worker here), with the project's config module."""
-    return [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "eligibility.wsgi",
-        "--config",
-        "python:eligibility.gunicorn_conf",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--threads",
-        "2",
-        "--access-logfile",
-        str(access_log),
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +209,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     errors = here / "errors.log"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
-            gunicorn_command(port, access_log),
+            gunicorn_command(port, "--threads", "2", "--access-logfile", str(access_log)),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

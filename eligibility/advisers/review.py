@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from eligibility import engine, rules
 from eligibility.advisers.scenarios import ScenarioRun, run_scenarios
@@ -292,7 +292,7 @@ def review_queue(today: dt.date) -> ReviewQueue:
     )
 
 
-@require_GET
+@require_safe
 def review_dashboard(request: HttpRequest) -> HttpResponse:
     """The advisers' review queue (admin → Routes → Review queue)."""
     if not request.user.has_perm("eligibility.view_route"):
