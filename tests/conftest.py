@@ -88,3 +88,22 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
             for _, application, state, query in cursor.fetchall():
                 print(f"\nEnded a session left on the test database: {application} {state} {query}")
         connection.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that flush the database (browser tests with live_server, transactional ones) run
+    after every other database test, which may need the rows migrations make. pytest-django
+    orders them so, but pytest's own grouping of parametrized fixtures runs later and undid it
+    once (a test parametrized on an argument called `page`, like Playwright's fixture)."""
+
+    def flushes(item: pytest.Item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        return bool(
+            (marker and marker.kwargs.get("transaction"))
+            or "live_server" in fixtures
+            or "transactional_db" in fixtures
+        )
+
+    items.sort(key=flushes)

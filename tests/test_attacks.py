@@ -127,14 +127,14 @@ def test_a_pdf_is_served_the_day_before_its_assessment_expires(client, ready_pdf
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("page", ["pdf", "pdf_file"])
+@pytest.mark.parametrize("pdf_page", ["pdf", "pdf_file"])
 def test_an_expired_assessments_pdf_is_a_404_like_its_other_pages(
-    client, ready_pdf, settings, page
+    client, ready_pdf, settings, pdf_page
 ):
     token = ready_pdf.assessment.token
     expire(ready_pdf.assessment, settings)
 
-    assert client.get(reverse(page, args=[token, ready_pdf.pk])).status_code == 404
+    assert client.get(reverse(pdf_page, args=[token, ready_pdf.pk])).status_code == 404
     assert client.get(reverse("results", args=[token])).status_code == 404
     assert client.post(reverse("ask_for_pdf", args=[token])).status_code == 404
 
