@@ -40,3 +40,11 @@ def base_url() -> str | None:
 def core_questions(live_server: Any) -> None:
     """live_server flushes the database after each test, migration data included."""
     restore_core_questions()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def live_server_outlives_the_browser(live_server: Any) -> None:
+    """Session fixtures end in the reverse of their start: the live server, started first, is
+    stopped after the browser has closed its keep-alive connections. Stopped first, its request
+    threads closed their database connection after the server had let go of it, and pytest
+    reported that from whichever test ended the session (seen once in CI)."""
