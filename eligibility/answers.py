@@ -222,7 +222,7 @@ def parse_answer(question: QuestionRule, raw: Any) -> Any:
                 if question.unit.startswith("hour"):  # a wage an hour: the smaller is likely
                     first, second = second, first
                 raise AmbiguousAmount(
-                    f"“{_shortened(raw)}” could be {_plain(first)} or {_plain(second)}: "
+                    f"“{shortened(raw)}” could be {_plain(first)} or {_plain(second)}: "
                     f"enter it without a dot or comma, like {first:f}.",
                     (first, second),
                 )
@@ -364,12 +364,12 @@ def _rule_scalar(question: QuestionRule, operator: Operator, raw: Any) -> Any:
         return parse_answer(question, raw)
     except AnswerError as exc:
         raise AnswerError(
-            f"“{operator.label} {_shortened(raw)}” does not fit “{question.label}”: "
+            f"“{operator.label} {shortened(raw)}” does not fit “{question.label}”: "
             f"{str(exc).replace(_your(question), 'the value')}"
         ) from exc
 
 
-def _shortened(raw: Any, limit: int = 40) -> str:
+def shortened(raw: Any, limit: int = 40) -> str:
     """A rejected value as an error message repeats it: never a 100 KB message."""
     text = str(raw)
     return text if len(text) <= limit else text[:limit] + "…"

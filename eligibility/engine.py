@@ -366,10 +366,7 @@ class RouteRules:
     def review_due_on(self) -> dt.date | None:
         if self.last_verified_on is None:
             return None
-        try:
-            return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
-        except OverflowError:
-            return dt.date.max
+        return days_after(self.last_verified_on, self.review_interval_days)
 
     def is_overdue(self, on: dt.date) -> bool:
         due = self.review_due_on
@@ -561,6 +558,16 @@ def _as_number(value: Any) -> Decimal:
     if type(value) is int:  # not a bool: Decimal("True") is refused, Decimal(True) is 1
         return Decimal(value)
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def days_after(day: dt.date, days: int) -> dt.date:
+    """`days` days after `day` (before it, if negative); past either end of the calendar, that
+    end, which every date is before or after all the same. A stored interval too long for any
+    calendar (3,000,000 days) is no error."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 class UnreadableValue(ValueError):

@@ -412,10 +412,7 @@ class Route(models.Model):
 
     @property
     def review_due_on(self) -> dt.date:
-        try:
-            return self.last_verified_on + dt.timedelta(days=self.review_interval_days)
-        except OverflowError:
-            return dt.date.max
+        return engine.days_after(self.last_verified_on, self.review_interval_days)
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         return (today or timezone.localdate()) > self.review_due_on

@@ -193,7 +193,7 @@ def sources_by_age(
 ) -> tuple[list[SourceAge], int]:
     """The oldest `limit` sources of published routes (only those more than `older_than_days`
     old, if given), and how many there are in all: two queries."""
-    stale_before = None if older_than_days is None else _days_before(today, older_than_days)
+    stale_before = None if older_than_days is None else engine.days_after(today, -older_than_days)
     every = _sources(
         RequirementValue.objects.all(),
         "requirement__route",
@@ -214,14 +214,6 @@ def sources_by_age(
     )
     oldest = every.order_by("as_of", "route_name", "kind", "subject")[:limit]
     return [_source_age(row, today) for row in oldest], every.count()
-
-
-def _days_before(day: dt.date, days: int) -> dt.date:
-    """`days` days before `day`; the calendar's first day if that is earlier still."""
-    try:
-        return day - dt.timedelta(days)
-    except OverflowError:
-        return dt.date.min
 
 
 _FACT_TOPICS = {topic.value: topic.label for topic in engine.FactTopic}

@@ -8,14 +8,11 @@ from typing import Final
 
 from django.core.management.base import CommandError
 
+from eligibility.answers import shortened
+
 # The most days an option counts: a hundred years, far more than any retention or review
 # period, and far less than the calendar holds.
 MOST_DAYS: Final = 36_500
-
-
-def shown(text: str, limit: int = 20) -> str:
-    """What was given, as a message repeats it: never 5,000 digits."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def evaluation_date(text: str) -> dt.date:
@@ -24,7 +21,7 @@ def evaluation_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise CommandError(
-            f"--on: “{shown(text)}” is not a date; write YYYY-MM-DD.", returncode=2
+            f"--on: “{shortened(text, 20)}” is not a date; write YYYY-MM-DD.", returncode=2
         ) from None
 
 
@@ -37,7 +34,7 @@ def day_count(text: str, option: str) -> int:
     if not 0 <= days <= MOST_DAYS:
         raise CommandError(
             f"{option} must be 0 or more days, up to {MOST_DAYS:,} (a hundred years): "
-            f"“{shown(text)}” is not.",
+            f"“{shortened(text, 20)}” is not.",
             returncode=2,
         )
     return days

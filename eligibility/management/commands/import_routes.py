@@ -18,8 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eligibility.answers import shortened
 from eligibility.catalogue import CATALOGUE_PATH, CatalogueError, import_catalogue
-from eligibility.management.options import shown
 
 
 def adviser(username: str) -> AbstractBaseUser:
@@ -28,7 +28,8 @@ def adviser(username: str) -> AbstractBaseUser:
     found = users.filter(**{get_user_model().USERNAME_FIELD: username}).first()
     if found is None:
         raise CommandError(
-            f"Nothing was loaded. --actor: no active user has the username “{shown(username)}”.",
+            "Nothing was loaded. --actor: no active user has the username "
+            f"“{shortened(username, 20)}”.",
             returncode=2,
         )
     return found
