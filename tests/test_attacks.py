@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from eligibility.answers import AnswerError, parse_answer
+from eligibility.engine import Kind, QuestionRule
 from eligibility.models import Answer, Assessment, Question, ResultsPdf
 from tests.test_production import question_form
 
@@ -449,3 +451,28 @@ def test_a_number_too_large_to_write_out_is_refused_not_written():
     with pytest.raises(ValueError, match="out of range"):
         wording.format_money(Decimal("1E+99999999"), "EUR")
     assert wording.format_money(Decimal("1E+12"), "EUR") == "€1,000,000,000,000"
+
+
+# --- Both sides of each bound -----------------------------------------------------------------
+
+UNBOUNDED = QuestionRule("figure", "A figure?", Kind.DECIMAL, short_label="figure")
+
+
+@pytest.mark.parametrize(
+    ("typed", "taken"),
+    [
+        ("123456789.012345", True),  # 15 significant digits
+        ("123456789.0123456", False),  # 16
+        ("12345678901.23400000", True),  # trailing zeros are no digits of meaning
+        ("1E-20", True),
+        ("1E-21", False),
+        ("99999999999", True),  # within LARGEST, 10**12
+    ],
+)
+def test_a_number_is_taken_up_to_its_digit_and_exponent_bounds_and_refused_past_them(typed, taken):
+    try:
+        parse_answer(UNBOUNDED, typed)
+    except AnswerError:
+        assert not taken
+    else:
+        assert taken
